@@ -1,0 +1,56 @@
+"""Registries of tasks and models: plain dicts of lazy "module:attr" strings.
+
+Nothing heavy is imported until a name is resolved, so `harness list` never imports torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+from .errors import ConfigError
+
+TASKS: dict[str, str] = {
+    "mvbench": "tasks.mvbench:MVBench",
+    "videomme": "tasks.videomme:VideoMME",
+    "egoschema": "tasks.egoschema:EgoSchema",
+    "perception_test": "tasks.perception_test:PerceptionTest",
+    "activitynet_qa": "tasks.activitynet_qa:ActivityNetQA",
+    "msvd_qa": "tasks.msvd_qa:MSVDQA",
+    "videochatgpt": "tasks.videochatgpt:VideoChatGPT",
+}
+
+MODELS: dict[str, str] = {
+    "videollama2": "models.adapters.videollama2:VideoLLaMA2Adapter",
+    "oracle": "models.adapters.testing:OracleAdapter",
+    "constant": "models.adapters.testing:ConstantAdapter",
+}
+
+
+def _resolve(kind: str, table: dict[str, str], name: str) -> Any:
+    if name not in table:
+        close = difflib.get_close_matches(name, table, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known {kind}s: {', '.join(sorted(table))}"
+        raise ConfigError(f"unknown {kind} {name!r}", hint=hint)
+    module, attr = table[name].split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get_task_class(name: str) -> Any:
+    return _resolve("task", TASKS, name)
+
+
+def get_model_class(name: str) -> Any:
+    return _resolve("model", MODELS, name)
+
+
+def parse_task_list(spec: str) -> list[str]:
+    """`mvbench,videomme` -> names, each checked against the registry (with a did-you-mean)."""
+    names = [t.strip() for t in spec.split(",") if t.strip()]
+    if not names:
+        raise ConfigError("no tasks given", hint=f"--tasks takes a comma list of: {', '.join(TASKS)}")
+    for n in names:
+        if n not in TASKS:
+            _resolve("task", TASKS, n)
+    return names

@@ -1,0 +1,125 @@
+"""Plain data passed between the stages: samples, frame policies, requests, records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import ConfigError
+
+MediaKind = Literal["video", "frames", "gif", "image"]
+
+
+@dataclass(frozen=True)
+class FramePolicy:
+    """Which frames a sample sees. Data, not code: recorded in every result.
+
+    `uniform`: n frames, the middle of n equal segments of the (clipped) span.
+    `fps`: one frame every 1/fps seconds, clamped to [min_frames, max_frames] (uniform when clamped).
+    """
+
+    mode: Literal["uniform", "fps"] = "uniform"
+    n: int = 8
+    fps: float | None = None
+    min_frames: int = 1
+    max_frames: int = 256
+
+    @classmethod
+    def parse(cls, spec: str) -> "FramePolicy":
+        """Parse `uniform:16` / `16` / `fps:1,min=8,max=64`."""
+        text = spec.strip().lower()
+        try:
+            if text.isdigit():
+                return cls(mode="uniform", n=int(text))
+            mode, _, rest = text.partition(":")
+            parts = [p for p in rest.split(",") if p]
+            if mode == "uniform":
+                return cls(mode="uniform", n=int(parts[0]))
+            if mode == "fps":
+                kw = dict(p.split("=") for p in parts[1:])
+                return cls(mode="fps", fps=float(parts[0]), n=0,
+                           min_frames=int(kw.get("min", 1)), max_frames=int(kw.get("max", 256)))
+        except (ValueError, IndexError):
+            pass
+        raise ConfigError(f"bad frame policy {spec!r}", hint="use uniform:N, N, or fps:F[,min=A][,max=B]")
+
+    def __str__(self) -> str:
+        if self.mode == "uniform":
+            return f"uniform:{self.n}"
+        return f"fps:{self.fps:g},min={self.min_frames},max={self.max_frames}"
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """Where a sample's visual input lives. `start`/`end` are clip bounds in seconds.
+    For frame folders, `fps` is the rate the frames were extracted at (MVBench tvqa: 3)."""
+
+    path: str
+    kind: MediaKind = "video"
+    start: float | None = None
+    end: float | None = None
+    fps: float | None = None
+
+
+@dataclass
+class Sample:
+    """One question about one video, as a task loaded it.
+
+    MCQ: `options` are the option texts (no letters) and `answer` the correct letter ("A".."E"),
+    or None when labels are hidden (server-scored split). Open-ended: `options` is None and
+    `answer` the reference text. `error` is set when the annotation record itself is bad; such a
+    sample still flows through so it is logged and counted, never dropped.
+    """
+
+    id: str
+    task: str
+    media: MediaRef | None
+    question: str
+    options: list[str] | None = None
+    answer: str | None = None
+    subset: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class Frames:
+    """Decoded frames of one sample: (T, H, W, 3) uint8 RGB, with what was sampled."""
+
+    array: np.ndarray
+    indices: list[int]
+    timestamps: list[float]
+
+
+@dataclass
+class Request:
+    """A neutral model request: the model side applies its own chat template."""
+
+    sample_id: str
+    text: str
+    frames: Frames | None
+    modal: Literal["video", "image", "text"] = "video"
+    gen_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Parsed:
+    """What the parser made of a prediction. `answer` None means unparsed."""
+
+    answer: str | None
+    rule: str  # which extraction rule matched ("letter", "option_text", "none", ...)
+
+
+def stable_hash(obj: Any, n: int = 16) -> str:
+    """Content hash of a JSON-able object (sorted keys): used in resume keys and fingerprints."""
+    blob = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclass -> dict, leaving plain values alone."""
+    return asdict(obj) if hasattr(obj, "__dataclass_fields__") else obj
