@@ -1,0 +1,207 @@
+"""`harness` command line: run, score, verify/prepare, list (report, gate, compare live beside)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig, parse_kv
+from .errors import ConfigError, HarnessError
+from .registry import MODELS, TASKS, get_model_class, parse_task_list
+from .types import FramePolicy
+
+EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE = 0, 1, 2
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="videollama2", help="model adapter (harness list models)")
+    p.add_argument("--model-args", "--model_args", default="", help="k=v,... e.g. path=/ckpt,dtype=bf16")
+    p.add_argument("--tasks", required=True, help="comma list, e.g. mvbench,videomme")
+    p.add_argument("--data-root", type=Path, help="folder holding <task>/ in official layouts; "
+                   "without it each task runs on its embedded demo set")
+    p.add_argument("--output-dir", "--output_path", type=Path, default=Path("runs/latest"))
+    p.add_argument("--limit", type=int, help="first N samples of each task")
+    p.add_argument("--gen-kwargs", "--gen_kwargs", default="", help="k=v,... e.g. max_new_tokens=32")
+    p.add_argument("--frames", help="frame policy: uniform:N | fps:F,min=A,max=B (default: the model's)")
+    p.add_argument("--task-args", action="append", default=[],
+                   help="TASK:k=v,... e.g. videomme:subtitles=true (repeatable); split=NAME picks a split")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--judge", help="provider=azure|openai,model=NAME,base_url=URL,concurrency=N,...")
+    p.add_argument("--predict-only", action="store_true", help="infer only; judge later with `harness score`")
+    p.add_argument("--max-error-rate", type=float, default=0.0)
+    p.add_argument("--max-unscored-rate", type=float, default=0.0)
+    p.add_argument("--decode-workers", type=int, default=4)
+    p.add_argument("--dry-run", action="store_true", help="print the plan; load no model")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _task_args(items: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    options: dict[str, dict[str, Any]] = {}
+    splits: dict[str, str] = {}
+    for item in items:
+        task, sep, rest = item.partition(":")
+        if not sep:
+            raise ConfigError(f"bad --task-args {item!r}", hint="use TASK:key=value,...")
+        kv = parse_kv(rest, "--task-args")
+        if "split" in kv:
+            splits[task] = str(kv.pop("split"))
+        options.setdefault(task, {}).update(kv)
+    return options, splits
+
+
+def config_from_args(a: argparse.Namespace) -> RunConfig:
+    options, splits = _task_args(a.task_args)
+    gen = parse_kv(a.gen_kwargs, "--gen-kwargs")
+    gen.setdefault("seed", a.seed) if gen.get("do_sample") else None
+    return RunConfig(output_dir=a.output_dir, data_root=a.data_root, limit=a.limit, seed=a.seed,
+                     gen_kwargs=gen, frames=FramePolicy.parse(a.frames) if a.frames else None,
+                     task_options=options, splits=splits, judge_spec=a.judge, predict_only=a.predict_only,
+                     max_error_rate=a.max_error_rate, max_unscored_rate=a.max_unscored_rate,
+                     decode_workers=a.decode_workers, progress=not a.no_progress)
+
+
+def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
+    """Tasks whose error or unscored share is past the allowed rate."""
+    out = []
+    for name, t in results["tasks"].items():
+        n = max(1, t["n_samples"])
+        if t["n_errors"] / n > cfg.max_error_rate:
+            out.append(f"{name}: {t['n_errors']}/{t['n_samples']} samples failed (--max-error-rate {cfg.max_error_rate}); "
+                       f"see the `error` field in {t['samples_file']}")
+        if not cfg.predict_only and t["n_unscored"] / n > cfg.max_unscored_rate:
+            out.append(f"{name}: {t['n_unscored']}/{t['n_samples']} samples unscored "
+                       f"(--max-unscored-rate {cfg.max_unscored_rate})")
+    return out
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from . import dist
+    from .runner import evaluate, load_task, media_missing
+
+    cfg = config_from_args(a)
+    names = parse_task_list(a.tasks)
+    model_cls = get_model_class(a.model)
+    runs = [load_task(n, cfg) for n in names]
+    if a.dry_run:
+        return _print_plan(runs, cfg)
+    for run in runs:  # fail fast, before the model loads, when missing videos already exceed the budget
+        missing = media_missing(run.samples)
+        if missing and len(missing) / max(1, len(run.samples)) > cfg.max_error_rate:
+            shown = "\n".join(f"  {sid}: {path}" for sid, path in missing[:20])
+            more = f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else ""
+            raise HarnessError(f"{run.task.name}: {len(missing)} of {len(run.samples)} videos are missing:\n{shown}{more}",
+                               hint="fix --data-root, or allow them as per-sample errors with --max-error-rate")
+    ctx = dist.init_from_env()
+    model = model_cls(**parse_kv(a.model_args, "--model-args"))
+    results = evaluate(model, runs, cfg, ctx)
+    if results is None:
+        return EXIT_OK
+    print((cfg.output_dir / "results.md").read_text())
+    print(f"results: {cfg.output_dir / 'results.json'}")
+    for name, t in results["tasks"].items():
+        if t.get("submission"):
+            print(f"{name}: submission written to {t['submission']}. {t.get('submission_help') or ''}")
+    failures = threshold_failures(results, cfg)
+    for f in failures:
+        print(f"FAILED {f}", file=sys.stderr)
+    return EXIT_THRESHOLD if failures else EXIT_OK
+
+
+def _print_plan(runs: list[Any], cfg: RunConfig) -> int:
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    for run in runs:
+        t = run.task
+        n = len(run.samples)
+        per_rank = [len(range(r, n, world)) for r in range(world)]
+        judge_calls = (n if t.scoring == "judge" and not cfg.predict_only else 0)
+        print(f"{t.name} [{t.split}] samples={n} per_rank={per_rank} frames={cfg.frames or t.default_frames} "
+              f"(or the model's num_frames) scoring={t.scoring} judge_calls~{judge_calls} root={t.root}")
+    return EXIT_OK
+
+
+def cmd_score(a: argparse.Namespace) -> int:
+    from .rescore import rescore
+
+    results, cfg = rescore(a.output_dir, a.judge, a.max_error_rate, a.max_unscored_rate, not a.no_progress)
+    print((a.output_dir / "results.md").read_text())
+    failures = threshold_failures(results, cfg)
+    for f in failures:
+        print(f"FAILED {f}", file=sys.stderr)
+    return EXIT_THRESHOLD if failures else EXIT_OK
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    from .verify import verify
+
+    cfg = RunConfig(output_dir=Path("."), data_root=a.data_root, limit=a.limit)
+    options, splits = _task_args(a.task_args)
+    cfg.task_options, cfg.splits = options, splits
+    return EXIT_OK if verify(parse_task_list(a.tasks), cfg, workers=a.workers) else EXIT_THRESHOLD
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    table = TASKS if a.what == "tasks" else MODELS
+    for name, target in table.items():
+        print(f"{name:18s} {target}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Evaluate video LLMs on video benchmarks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_args(sub.add_parser("run", help="infer + score tasks"))
+    s = sub.add_parser("score", help="re-score saved predictions (no model)")
+    s.add_argument("output_dir", type=Path)
+    s.add_argument("--judge")
+    s.add_argument("--max-error-rate", type=float, default=0.0)
+    s.add_argument("--max-unscored-rate", type=float, default=0.0)
+    s.add_argument("--no-progress", action="store_true")
+    for name in ("verify", "prepare"):
+        v = sub.add_parser(name, help="check every video a task needs exists and decodes (no model)")
+        v.add_argument("--tasks", required=True)
+        v.add_argument("--data-root", type=Path)
+        v.add_argument("--task-args", action="append", default=[])
+        v.add_argument("--limit", type=int)
+        v.add_argument("--workers", type=int, default=4)
+    ls = sub.add_parser("list", help="list tasks or models")
+    ls.add_argument("what", choices=["tasks", "models"])
+    _add_extra_commands(sub)
+    return parser
+
+
+def _add_extra_commands(sub: Any) -> None:
+    """Commands that live in their own modules (report, gate, compare), when present."""
+    import importlib
+
+    for module in ("report", "gate", "compare"):
+        try:
+            mod = importlib.import_module(f"harness.{module}")
+        except ImportError:
+            continue
+        if hasattr(mod, "add_cli"):
+            mod.add_cli(sub)
+
+
+COMMANDS = {"run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
+    try:
+        return handler(args)
+    except HarnessError as e:  # a user mistake: the message and its fix, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

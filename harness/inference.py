@@ -1,0 +1,160 @@
+"""One rank's inference over its shard: decode ahead in threads, generate in batches, append records.
+
+Decoding (decord / PyAV release the GIL) runs in a thread pool a few batches ahead of the model,
+so frame reading hides behind generation. Every finished sample is appended to the rank's file
+at once: that file is the resume point.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from tqdm import tqdm
+
+
+from .errors import HarnessError
+from .model import ModelAdapter
+from .records import RecordWriter
+from .task import Task
+from .types import Frames, FramePolicy, Request, Sample
+
+
+@dataclass
+class Prepared:
+    sample: Sample
+    key: str
+    frames: Frames | None = None
+    error: str | None = None
+
+
+def base_record(sample: Sample, key: str, policy: FramePolicy) -> dict[str, Any]:
+    """The fields every record carries, before any model output. Nothing rank- or time-dependent:
+    sample files must be byte-identical at any world size."""
+    return {"key": key, "id": sample.id, "task": sample.task, "subset": sample.subset,
+            "question": sample.question, "options": sample.options, "target": sample.answer,
+            "meta": sample.meta, "frames": {"policy": str(policy), "indices": None, "timestamps": None},
+            "prediction": None, "extra_predictions": None, "error": sample.error}
+
+
+def _prepare(sample: Sample, key: str, policy: FramePolicy) -> Prepared:
+    if sample.error:
+        return Prepared(sample, key, error=sample.error)
+    if sample.media is None:
+        return Prepared(sample, key)
+    from . import video  # imported here so text-only tasks never load the decoders
+
+    try:
+        return Prepared(sample, key, frames=video.read_frames(sample.media, policy))
+    except HarnessError as e:
+        return Prepared(sample, key, error=str(e))
+    except Exception as e:  # a decoder bug must not kill the run; the sample is logged as an error
+        return Prepared(sample, key, error=f"{type(e).__name__}: {e} (file {sample.media.path})")
+
+
+def _prefetch(items: list[tuple[Sample, str]], policy: FramePolicy, workers: int,
+              window: int) -> Iterator[Prepared]:
+    """Yield prepared samples in order while up to `window` decodes run ahead."""
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool:
+        pending: deque[Future[Prepared]] = deque()
+        it = iter(items)
+        for sample, key in it:
+            pending.append(pool.submit(_prepare, sample, key, policy))
+            if len(pending) >= window:
+                break
+        while pending:
+            yield pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(_prepare, nxt[0], nxt[1], policy))
+
+
+def _requests_for(task: Task, prep: Prepared, gen_kwargs: dict[str, Any], oracle: bool) -> list[Request]:
+    """The main request plus any extra ones (Video-ChatGPT consistency asks a second question)."""
+    sample = prep.sample
+    ts = prep.frames.timestamps if prep.frames else None
+    text = task.prompt(sample, timestamps=ts) if getattr(task, "uses_timestamps", False) else task.prompt(sample)
+    texts = [text] + list(getattr(task, "extra_prompts", lambda s: [])(sample))
+    kwargs = dict(gen_kwargs)
+    if oracle:
+        kwargs["oracle_answer"] = sample.answer
+    modal = "video" if prep.frames is not None else "text"
+    if sample.media is not None and sample.media.kind == "image":
+        modal = "image"
+    return [Request(sample.id, t, prep.frames, modal, kwargs) for t in texts]
+
+
+def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list[list[str] | str]:
+    """Generate a batch; if it fails, retry per sample so one bad input does not sink the batch.
+    Returns, per sample, its texts or an error string."""
+    flat = [r for g in groups for r in g]
+    try:
+        texts = model.generate(flat)
+        out: list[list[str] | str] = []
+        i = 0
+        for g in groups:
+            out.append(list(texts[i:i + len(g)]))
+            i += len(g)
+        return out
+    except Exception as batch_error:
+        if len(groups) == 1:
+            return [f"generation failed: {type(batch_error).__name__}: {batch_error}"]
+        return [r for g in groups for r in _generate_isolated(model, [g])]
+
+
+def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], policy: FramePolicy,
+              gen_kwargs: dict[str, Any], out_path: Path, workers: int, progress: bool) -> int:
+    """Infer every (sample, key) of this rank's shard, appending records to `out_path`."""
+    if not items:
+        return 0
+    batch_size = max(1, int(getattr(model, "batch_size", 1)))
+    oracle = bool(getattr(model, "needs_oracle", False))
+    bar = tqdm(total=len(items), desc=f"{task.name}", unit="sample", disable=not progress, leave=False)
+    done = 0
+    with RecordWriter(out_path) as writer:
+        batch: list[tuple[Prepared, dict[str, Any], list[Request]]] = []
+
+        def flush() -> None:
+            nonlocal done
+            if not batch:
+                return
+            results = _generate_isolated(model, [reqs for _, _, reqs in batch])
+            for (_, rec, _), res in zip(batch, results):
+                if isinstance(res, str):
+                    rec["error"] = res
+                else:
+                    rec["prediction"] = res[0]
+                    rec["extra_predictions"] = res[1:] or None
+                writer.write(rec)
+            done += len(batch)
+            bar.update(len(batch))
+            batch.clear()
+
+        for prep in _prefetch(items, policy, workers, window=max(2 * batch_size, 2 * workers)):
+            rec = base_record(prep.sample, prep.key, policy)
+            if prep.frames is not None:
+                rec["frames"].update(indices=prep.frames.indices,
+                                     timestamps=[round(t, 4) for t in prep.frames.timestamps])
+            if prep.error:
+                rec["error"] = prep.error
+                writer.write(rec)
+                done += 1
+                bar.update(1)
+                continue
+            try:
+                reqs = _requests_for(task, prep, gen_kwargs, oracle)
+            except Exception as e:  # a prompt that cannot be built is that sample's error
+                rec["error"] = f"prompt failed: {type(e).__name__}: {e}"
+                writer.write(rec)
+                done += 1
+                bar.update(1)
+                continue
+            batch.append((prep, rec, reqs))
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+    bar.close()
+    return done

@@ -1,0 +1,53 @@
+"""`harness score OUTDIR`: re-score saved predictions. Reads result files only, never a model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig
+from .errors import DataError
+from .records import read_records, write_records
+from .registry import get_task_class
+from .results import SCHEMA_VERSION, write_results
+from .runner import TaskRun, make_judge, task_entry
+from .score import score_records
+from .types import FramePolicy
+
+
+def load_results(outdir: Path) -> dict[str, Any]:
+    path = outdir / "results.json"
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("no results.json here", file=str(path), hint="pass the --output-dir of a `harness run`") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"results.json is not valid JSON ({e.msg} at line {e.lineno})", file=str(path)) from None
+    if results.get("schema_version") != SCHEMA_VERSION:
+        raise DataError(f"results schema {results.get('schema_version')} is not {SCHEMA_VERSION}", file=str(path),
+                        hint="re-run `harness score` with the harness version that wrote it")
+    return results
+
+
+def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,
+            progress: bool = True) -> tuple[dict[str, Any], RunConfig]:
+    results = load_results(outdir)
+    c = results["config"]
+    cfg = RunConfig(output_dir=outdir, judge_spec=judge_spec, max_error_rate=max_error_rate,
+                    max_unscored_rate=max_unscored_rate, progress=progress,
+                    task_options=c.get("task_options") or {}, splits=c.get("splits") or {},
+                    gen_kwargs=c.get("gen_kwargs") or {}, limit=c.get("limit"), seed=c.get("seed", 1234))
+    for name, entry in results["tasks"].items():
+        task = get_task_class(name)(Path(c.get("data_root") or "."), split=entry["split"], options=entry.get("options"))
+        records = read_records(outdir / entry["samples_file"])
+        judge = make_judge(task, cfg)
+        if judge is not None:
+            judge.preflight()
+        score_records(task, records, judge, progress)
+        write_records(outdir / entry["samples_file"], records)
+        run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {})
+        results["tasks"][name] = task_entry(run, records, cfg, judge)
+    results["config"]["predict_only"] = False
+    write_results(outdir, results)
+    return results, cfg

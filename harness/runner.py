@@ -1,0 +1,177 @@
+"""`evaluate()`: load tasks, shard pending samples, infer, merge, score, write results.
+
+    plan (every rank reads the same files) -> barrier -> each rank infers its shard into
+    samples/<task>.rank<R>.jsonl -> rank 0 waits for the files to hold every pending key,
+    merges them into samples/<task>.jsonl, scores (judge outside the process group), writes
+    results.json.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import dist
+from .config import RunConfig
+from .demo import cache_dir, demo_root
+from .errors import HarnessError
+from .inference import run_shard
+from .model import ModelAdapter
+from .records import read_records, write_records
+from .registry import get_task_class
+from .results import build_results, write_results
+from .score import score_records, task_metrics
+from .task import Task
+from .types import FramePolicy, Sample, stable_hash
+
+
+@dataclass
+class TaskRun:
+    """A task with its loaded samples, and (once the model is known) keys and policy."""
+
+    task: Task
+    samples: list[Sample]
+    policy: FramePolicy | None = None
+    gen_kwargs: dict[str, Any] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+    pending: list[tuple[Sample, str]] = field(default_factory=list)
+
+
+def build_task(name: str, cfg: RunConfig) -> Task:
+    cls = get_task_class(name)
+    root = cfg.data_root / name if cfg.data_root else demo_root(cls)
+    return cls(root, split=cfg.splits.get(name), options=cfg.task_options.get(name))
+
+
+def load_task(name: str, cfg: RunConfig) -> TaskRun:
+    task = build_task(name, cfg)
+    samples = task.load()
+    return TaskRun(task, samples[: cfg.limit] if cfg.limit else samples)
+
+
+def media_missing(samples: list[Sample]) -> list[tuple[str, str]]:
+    """(sample id, path) of every sample whose video file / frame folder does not exist."""
+    return [(s.id, s.media.path) for s in samples
+            if s.media is not None and not s.error and not os.path.exists(s.media.path)]
+
+
+def sample_key(model_fp: str, run: TaskRun, sample: Sample) -> str:
+    """Resume key: everything that determines this sample's prediction, and nothing else."""
+    t = run.task
+    return stable_hash({"model": model_fp, "task": t.name, "version": t.version, "split": t.split,
+                        "options": t.options, "id": sample.id, "frames": str(run.policy),
+                        "prompt": t.template_hash() if t.prompt_file else None, "gen": run.gen_kwargs,
+                        "sample": stable_hash([sample.question, sample.options, sample.media and sample.media.path])})
+
+
+def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
+    merged = outdir / "samples" / f"{name}.jsonl"
+    return merged, sorted(merged.parent.glob(f"{name}.rank*.jsonl"))
+
+
+def _existing(outdir: Path, name: str) -> dict[str, dict[str, Any]]:
+    """Every finished record on disk for a task (merged file first, then any rank files)."""
+    merged, rank_files = _paths(outdir, name)
+    found: dict[str, dict[str, Any]] = {}
+    for path in [merged, *rank_files]:
+        for rec in read_records(path):
+            found.setdefault(rec.get("key", ""), rec)
+    return found
+
+
+def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
+    fp = model.fingerprint()
+    model_policy = getattr(model, "frame_policy", lambda: None)()
+    for run in runs:
+        run.policy = cfg.frames or model_policy or run.task.default_frames
+        run.gen_kwargs = {**getattr(run.task, "gen_kwargs", {"max_new_tokens": 64}), **cfg.gen_kwargs}
+        run.keys = [sample_key(fp, run, s) for s in run.samples]
+        done = _existing(cfg.output_dir, run.task.name)
+        run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done]
+    # Every rank must see the same pending lists before anyone appends to a rank file.
+    dist.barrier(ctx)
+
+
+def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> list[dict[str, Any]]:
+    """Rank 0: wait (polling files, no collective) until every key is on disk, then merge."""
+    name = run.task.name
+    deadline = time.monotonic() + cfg.merge_timeout
+    while True:
+        found = _existing(cfg.output_dir, name)
+        missing = [k for k in run.keys if k not in found]
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            raise HarnessError(f"{name}: {len(missing)} samples never arrived from the other ranks",
+                               hint="a rank died; rerun the same command to finish only the missing samples")
+        time.sleep(1.0)
+    records = [found[k] for k in run.keys]
+    merged, rank_files = _paths(cfg.output_dir, name)
+    write_records(merged, records)
+    for p in rank_files:  # safe: everything they held that is still wanted is in the merged file
+        p.unlink(missing_ok=True)
+    return records
+
+
+def make_judge(task: Task, cfg: RunConfig) -> Any:
+    if task.scoring != "judge" or task.server_scored or cfg.predict_only:
+        return None
+    from .judge import Judge, JudgeConfig
+
+    return Judge(JudgeConfig.resolve(getattr(task, "judge_default", {}), cfg.judge_spec), cache_dir() / "judge")
+
+
+def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judge: Any) -> dict[str, Any]:
+    t = run.task
+    submission = None
+    if t.server_scored:
+        path = t.write_submission(records, cfg.output_dir / "submissions")
+        submission = str(path) if path else None
+    return {"version": t.version, "split": t.split, "scoring": t.scoring, "server_scored": t.server_scored,
+            "options": t.options, "frames": str(run.policy), "prompt_hash": t.template_hash() if t.prompt_file else None,
+            "gen_kwargs": run.gen_kwargs, **task_metrics(t, records),
+            "judge": ({**judge.config.public(), "stats": judge.stats()} if judge else None),
+            "submission": submission, "submission_help": t.submission_help or None if t.server_scored else None,
+            "samples_file": f"samples/{t.name}.jsonl"}
+
+
+def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
+             ctx: dist.DistContext | None = None) -> dict[str, Any] | None:
+    """Run inference and scoring. Returns results on rank 0, None on the other ranks.
+
+    Callable from inside an existing torchrun/DDP job: it reuses the initialised process group
+    and the already-loaded model.
+    """
+    ctx = ctx or dist.init_from_env()
+    runs = [t if isinstance(t, TaskRun) else load_task(t, cfg) for t in tasks]
+    judges = {r.task.name: make_judge(r.task, cfg) for r in runs}
+    if ctx.is_main:
+        for j in judges.values():
+            if j is not None:
+                j.preflight()  # fail on missing credentials before any inference
+    dist.check_same_settings({"model": model.fingerprint(), "tasks": [r.task.name for r in runs],
+                              "n": [len(r.samples) for r in runs], "config": cfg.public()}, ctx)
+    plan(runs, model, cfg, ctx)
+    t0 = time.perf_counter()
+    for run in runs:
+        mine = dist.shard(run.pending, ctx)
+        out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
+        run_shard(run.task, model, mine, run.policy, run.gen_kwargs, out, cfg.decode_workers,
+                  cfg.progress and ctx.is_main)
+    infer_s = time.perf_counter() - t0
+    if not ctx.is_main:
+        return None
+    entries = {}
+    for run in runs:
+        records = _wait_and_merge(run, cfg)
+        score_records(run.task, records, judges[run.task.name], cfg.progress)
+        write_records(cfg.output_dir / "samples" / f"{run.task.name}.jsonl", records)
+        entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
+    model_info = {"name": model.name, "args": model.args, "fingerprint": model.fingerprint(), "info": model.info()}
+    results = build_results(model_info, {**cfg.public(), "inference_seconds": round(infer_s, 3)}, entries,
+                            ctx.world_size)
+    write_results(cfg.output_dir, results)
+    return results

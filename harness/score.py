@@ -1,0 +1,69 @@
+"""The scoring stage: reads per-sample records, never the model. Used by `run` and `score`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .scoring import state_counts
+from .task import Task
+from .types import Sample
+
+SCORING_FIELDS = ("parsed", "rule", "correct", "score", "state", "judge")
+
+
+def sample_from_record(rec: dict[str, Any]) -> Sample:
+    """Enough of the Sample to parse an answer: records are self-contained by design."""
+    return Sample(id=rec["id"], task=rec["task"], media=None, question=rec.get("question") or "",
+                  options=rec.get("options"), answer=rec.get("target"), subset=rec.get("subset"),
+                  meta=rec.get("meta") or {}, error=rec.get("error"))
+
+
+def _score_local(task: Task, rec: dict[str, Any]) -> None:
+    """Exact-match scoring (MCQ letters, or a task's own `score_record`)."""
+    if hasattr(task, "score_record"):
+        task.score_record(rec)
+        return
+    parsed = task.parse(sample_from_record(rec), rec.get("prediction") or "")
+    rec["parsed"], rec["rule"] = parsed.answer, parsed.rule
+    if task.server_scored:
+        rec["state"], rec["correct"] = "submitted", None
+    elif parsed.answer is None:
+        rec["state"], rec["correct"] = "unparsed", False
+    else:
+        rec["state"], rec["correct"] = "scored", parsed.answer == rec.get("target")
+
+
+def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
+                  progress: bool = True) -> list[dict[str, Any]]:
+    """Fill the scoring fields of each record in place; judged tasks go through the shared judge."""
+    to_judge = []
+    for rec in records:
+        for f in SCORING_FIELDS:
+            rec.pop(f, None)
+        if rec.get("error"):
+            rec["state"], rec["correct"] = "error", None
+        elif task.scoring == "judge" and not task.server_scored:
+            to_judge.append(rec)
+        else:
+            _score_local(task, rec)
+    if to_judge:
+        if judge is None:  # --predict-only: predictions kept, judging left for `harness score`
+            for rec in to_judge:
+                rec["state"], rec["correct"] = "unscored", None
+                rec["judge"] = {"reason": "not judged (predict-only)"}
+        else:
+            item_groups = [task.judge_items(rec) for rec in to_judge]
+            verdicts = judge.run([it for g in item_groups for it in g], progress=progress)
+            i = 0
+            for rec, group in zip(to_judge, item_groups):
+                task.apply_verdicts(rec, verdicts[i:i + len(group)])
+                i += len(group)
+    return records
+
+
+def task_metrics(task: Task, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by state + the task's official metrics (None where nothing is scoreable)."""
+    counts = state_counts(records)
+    if task.server_scored:
+        return {**counts, "metrics": {}}
+    return {**counts, "metrics": task.aggregate(records) if records else {}}
