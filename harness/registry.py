@@ -29,6 +29,12 @@ MODELS: dict[str, str] = {
 
 
 def _resolve(kind: str, table: dict[str, str], name: str) -> Any:
+    if ":" in name:  # a user's own class, e.g. mypkg.tasks:MyTask (no registration needed)
+        module, attr = name.split(":", 1)
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ConfigError(f"cannot import {kind} {name!r}: {e}") from None
     if name not in table:
         close = difflib.get_close_matches(name, table, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known {kind}s: {', '.join(sorted(table))}"
@@ -51,6 +57,6 @@ def parse_task_list(spec: str) -> list[str]:
     if not names:
         raise ConfigError("no tasks given", hint=f"--tasks takes a comma list of: {', '.join(TASKS)}")
     for n in names:
-        if n not in TASKS:
+        if n not in TASKS and ":" not in n:
             _resolve("task", TASKS, n)
     return names

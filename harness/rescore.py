@@ -39,7 +39,7 @@ def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_uns
                     task_options=c.get("task_options") or {}, splits=c.get("splits") or {},
                     gen_kwargs=c.get("gen_kwargs") or {}, limit=c.get("limit"), seed=c.get("seed", 1234))
     for name, entry in results["tasks"].items():
-        task = get_task_class(name)(Path(c.get("data_root") or "."), split=entry["split"], options=entry.get("options"))
+        task = get_task_class(entry.get("class") or name)(Path(c.get("data_root") or "."), split=entry["split"], options=entry.get("options"))
         records = read_records(outdir / entry["samples_file"])
         judge = make_judge(task, cfg)
         if judge is not None:

@@ -41,9 +41,9 @@ class TaskRun:
 
 
 def build_task(name: str, cfg: RunConfig) -> Task:
-    cls = get_task_class(name)
-    root = cfg.data_root / name if cfg.data_root else demo_root(cls)
-    return cls(root, split=cfg.splits.get(name), options=cfg.task_options.get(name))
+    cls = get_task_class(name)  # a registry name or module:Class; settings are keyed by cls.name
+    root = cfg.data_root / cls.name if cfg.data_root else demo_root(cls)
+    return cls(root, split=cfg.splits.get(cls.name), options=cfg.task_options.get(cls.name))
 
 
 def load_task(name: str, cfg: RunConfig) -> TaskRun:
@@ -130,7 +130,7 @@ def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judg
     if t.server_scored:
         path = t.write_submission(records, cfg.output_dir / "submissions")
         submission = str(path) if path else None
-    return {"version": t.version, "split": t.split, "scoring": t.scoring, "server_scored": t.server_scored,
+    return {"class": f"{type(t).__module__}:{type(t).__qualname__}", "version": t.version, "split": t.split, "scoring": t.scoring, "server_scored": t.server_scored,
             "options": t.options, "frames": str(run.policy), "prompt_hash": t.template_hash() if t.prompt_file else None,
             "gen_kwargs": run.gen_kwargs, **task_metrics(t, records),
             "judge": ({**judge.config.public(), "stats": judge.stats()} if judge else None),
@@ -171,7 +171,7 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         write_records(cfg.output_dir / "samples" / f"{run.task.name}.jsonl", records)
         entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
     model_info = {"name": model.name, "args": model.args, "fingerprint": model.fingerprint(), "info": model.info()}
-    results = build_results(model_info, {**cfg.public(), "inference_seconds": round(infer_s, 3)}, entries,
-                            ctx.world_size)
+    results = build_results(model_info, cfg.public(), entries, ctx.world_size)
+    results["timing"] = {"inference_seconds": round(infer_s, 3)}
     write_results(cfg.output_dir, results)
     return results

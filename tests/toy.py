@@ -1,0 +1,93 @@
+"""A text-only toy task and deterministic adapters for runner, resume and sharding tests.
+
+Importable by subprocesses (torchrun workers) as `tests.toy:ToyTask` / `tests.toy:HashAdapter`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.scoring import grouped, mcq_accuracy
+from harness.task import Task
+from harness.types import Parsed, Request, Sample
+
+LETTERS = "ABCD"
+
+
+class ToyTask(Task):
+    """N arithmetic questions, 4 options each; no video. N from options {"n": ...} (default 40)."""
+
+    name: ClassVar[str] = "toy"
+    scoring = "mcq"
+    prompt_file = ""
+
+    def load(self) -> list[Sample]:
+        n = int(self.options.get("n", 40))
+        out = []
+        for i in range(n):
+            opts = [str(i + d) for d in range(4)]
+            out.append(Sample(id=f"q{i:05d}", task=self.name, media=None, question=f"what is {i}+{i % 4}?",
+                              options=opts, answer=LETTERS[i % 4], subset=f"s{i % 3}"))
+        if "bad" in self.options:  # an annotation record with a missing field
+            out[int(self.options["bad"])].error = "record q-bad: missing field 'answer' (file toy.json)"
+        return out
+
+    @classmethod
+    def build_demo(cls, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+
+    def prompt(self, sample: Sample) -> str:
+        return sample.question + " " + " ".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(sample.options or []))
+
+    def parse(self, sample: Sample, prediction: str) -> Parsed:
+        p = prediction.strip()[:1]
+        return Parsed(p, "letter") if p and p in LETTERS else Parsed(None, "none")
+
+    def aggregate(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        return {**mcq_accuracy(records), "by_subset": grouped(records, lambda r: r["subset"], mcq_accuracy)}
+
+
+class HashAdapter:
+    """Answers a letter chosen by a hash of the prompt (or 'pass' to fail parsing for some).
+
+    `sleep` seconds per request make a run slow enough to kill midway. Batch-independent by design.
+    """
+
+    name = "hash"
+
+    def __init__(self, batch_size: int = 4, sleep: float = 0.0, tag: str = "v1"):
+        self.batch_size = int(batch_size)
+        self.sleep = float(sleep)
+        self.args = {"batch_size": self.batch_size, "tag": tag}
+        self.calls = 0
+
+    def fingerprint(self) -> str:
+        return "hash-" + self.args["tag"]
+
+    def info(self) -> dict[str, Any]:
+        return {"pid": None}
+
+    def generate(self, requests: list[Request]) -> list[str]:
+        out = []
+        for r in requests:
+            self.calls += 1
+            if self.sleep:
+                time.sleep(self.sleep)
+            h = int(hashlib.sha256(r.text.encode()).hexdigest(), 16)
+            out.append("I am not sure" if h % 7 == 0 else LETTERS[h % 4])
+        return out
+
+
+def env_adapter() -> HashAdapter:
+    return HashAdapter(batch_size=int(os.environ.get("TOY_BATCH", 4)), sleep=float(os.environ.get("TOY_SLEEP", 0)))
+
+
+class RankSkewAdapter(HashAdapter):
+    """Simulates ranks launched with different model args: the fingerprint depends on the rank."""
+
+    def fingerprint(self) -> str:
+        return f"hash-rank{os.environ.get('RANK', '0')}"
