@@ -90,3 +90,12 @@ def test_ranks_with_different_settings_are_refused(tmp_path):
     p = run(cmd(tmp_path / "out", 2, model="tests.toy:RankSkewAdapter"))
     assert p.returncode != 0
     assert "different settings" in p.stderr and "model" in p.stderr
+
+
+def test_evaluate_inside_an_existing_process_group_reuses_the_model(tmp_path):
+    p = run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+             "-m", "tests.dist_inprocess", str(tmp_path)])
+    assert p.returncode == 0, p.stderr
+    calls = sorted(int(line.split()[-1]) for line in p.stdout.splitlines() if line.startswith("rank"))
+    assert calls == [16, 18]  # 17 samples x 2 evaluations split 9/8 per rank, no second model copy
+    assert (tmp_path / "step100.acc").read_text() == (tmp_path / "step200.acc").read_text()
