@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -27,6 +27,41 @@ def read_records(path: Path) -> list[dict[str, Any]]:
                 out.append(json.loads(raw))
             except json.JSONDecodeError:
                 continue  # a corrupt line is never trusted; its sample is redone
+    return out
+
+
+def iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream the complete records of a JSONL file (same tolerance as read_records)."""
+    if not path.exists():
+        return
+    with open(path, "rb") as f:
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                return
+            try:
+                yield json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+
+
+def index_keys(path: Path) -> dict[str, tuple[int, int]]:
+    """key -> (byte offset, length) of each complete record: lets a merge copy lines without
+    holding records in memory."""
+    out: dict[str, tuple[int, int]] = {}
+    if not path.exists():
+        return out
+    offset = 0
+    with open(path, "rb") as f:
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                key = json.loads(raw).get("key")
+            except (json.JSONDecodeError, AttributeError):
+                key = None
+            if key is not None and key not in out:
+                out[key] = (offset, len(raw))
+            offset += len(raw)
     return out
 
 
@@ -89,4 +124,16 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_records(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records))
+    """Atomically (temp file + rename) write records, streaming: no joined copy in memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

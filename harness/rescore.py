@@ -8,11 +8,10 @@ from typing import Any
 
 from .config import RunConfig
 from .errors import DataError
-from .records import read_records, write_records
 from .registry import get_task_class
 from .results import SCHEMA_VERSION, write_results
 from .runner import TaskRun, make_judge, task_entry
-from .score import score_records
+from .score import score_file
 from .types import FramePolicy
 
 
@@ -40,12 +39,10 @@ def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_uns
                     gen_kwargs=c.get("gen_kwargs") or {}, limit=c.get("limit"), seed=c.get("seed", 1234))
     for name, entry in results["tasks"].items():
         task = get_task_class(entry.get("class") or name)(Path(c.get("data_root") or "."), split=entry["split"], options=entry.get("options"))
-        records = read_records(outdir / entry["samples_file"])
         judge = make_judge(task, cfg)
         if judge is not None:
             judge.preflight()
-        score_records(task, records, judge, progress)
-        write_records(outdir / entry["samples_file"], records)
+        records = score_file(task, outdir / entry["samples_file"], judge, progress)
         run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {})
         results["tasks"][name] = task_entry(run, records, cfg, judge)
     results["config"]["predict_only"] = False

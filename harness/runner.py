@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from . import dist
 from .config import RunConfig
@@ -20,10 +21,10 @@ from .demo import cache_dir, demo_root
 from .errors import HarnessError
 from .inference import run_shard
 from .model import ModelAdapter
-from .records import read_records, write_records
+from .records import index_keys, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
-from .score import score_records, task_metrics
+from .score import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
 
@@ -72,14 +73,28 @@ def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
     return merged, sorted(merged.parent.glob(f"{name}.rank*.jsonl"))
 
 
-def _existing(outdir: Path, name: str) -> dict[str, dict[str, Any]]:
-    """Every finished record on disk for a task (merged file first, then any rank files)."""
+def _existing(outdir: Path, name: str) -> dict[str, tuple[Path, int, int]]:
+    """key -> where its finished record lies (merged file first, then rank files). Only
+    locations are held, so a 100k-sample task costs megabytes here, not gigabytes."""
     merged, rank_files = _paths(outdir, name)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, tuple[Path, int, int]] = {}
     for path in [merged, *rank_files]:
-        for rec in read_records(path):
-            found.setdefault(rec.get("key", ""), rec)
+        for key, (offset, length) in index_keys(path).items():
+            found.setdefault(key, (path, offset, length))
     return found
+
+
+def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str]) -> Iterator[dict[str, Any]]:
+    handles: dict[Path, Any] = {}
+    try:
+        for k in keys:
+            path, offset, length = found[k]
+            f = handles.get(path) or handles.setdefault(path, open(path, "rb"))
+            f.seek(offset)
+            yield json.loads(f.read(length))
+    finally:
+        for f in handles.values():
+            f.close()
 
 
 def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
@@ -95,7 +110,7 @@ def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.Dis
     dist.barrier(ctx)
 
 
-def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> list[dict[str, Any]]:
+def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
     """Rank 0: wait (polling files, no collective) until every key is on disk, then merge."""
     name = run.task.name
     deadline = time.monotonic() + cfg.merge_timeout
@@ -108,12 +123,11 @@ def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> list[dict[str, Any]]:
             raise HarnessError(f"{name}: {len(missing)} samples never arrived from the other ranks",
                                hint="a rank died; rerun the same command to finish only the missing samples")
         time.sleep(1.0)
-    records = [found[k] for k in run.keys]
     merged, rank_files = _paths(cfg.output_dir, name)
-    write_records(merged, records)
+    write_records(merged, _merged_lines(found, run.keys))
     for p in rank_files:  # safe: everything they held that is still wanted is in the merged file
         p.unlink(missing_ok=True)
-    return records
+    return merged
 
 
 def make_judge(task: Task, cfg: RunConfig) -> Any:
@@ -166,9 +180,9 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         return None
     entries = {}
     for run in runs:
-        records = _wait_and_merge(run, cfg)
-        score_records(run.task, records, judges[run.task.name], cfg.progress)
-        write_records(cfg.output_dir / "samples" / f"{run.task.name}.jsonl", records)
+        run.pending, run.samples = [], []  # inference is done: free them before merging
+        merged = _wait_and_merge(run, cfg)
+        records = score_file(run.task, merged, judges[run.task.name], cfg.progress)
         entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
     model_info = {"name": model.name, "args": model.args, "fingerprint": model.fingerprint(), "info": model.info()}
     results = build_results(model_info, cfg.public(), entries, ctx.world_size)

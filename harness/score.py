@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
+
+from .records import iter_records, write_records
 
 from .scoring import state_counts
 from .task import Task
@@ -59,6 +62,36 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
                 task.apply_verdicts(rec, verdicts[i:i + len(group)])
                 i += len(group)
     return records
+
+
+SLIM_DROP = ("question", "options", "prediction", "extra_predictions", "frames", "key")
+CHUNK = 20_000
+
+
+def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True) -> list[dict[str, Any]]:
+    """Score a samples file in chunks, rewriting it atomically with the scoring fields.
+
+    Returns slim records (no prompt/prediction text) for aggregation: memory stays flat in the
+    number of samples instead of holding every full record.
+    """
+    slim: list[dict[str, Any]] = []
+
+    def scored() -> Iterator[dict[str, Any]]:
+        chunk: list[dict[str, Any]] = []
+        for rec in iter_records(path):
+            chunk.append(rec)
+            if len(chunk) >= CHUNK:
+                yield from _finish(chunk)
+                chunk = []
+        yield from _finish(chunk)
+
+    def _finish(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        score_records(task, chunk, judge, progress)
+        slim.extend({k: v for k, v in r.items() if k not in SLIM_DROP} for r in chunk)
+        return chunk
+
+    write_records(path, scored())
+    return slim
 
 
 def task_metrics(task: Task, records: list[dict[str, Any]]) -> dict[str, Any]:
