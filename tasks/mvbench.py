@@ -113,7 +113,9 @@ class MVBench(Task):
             start, end = need(rec, "start", (int, float)), need(rec, "end", (int, float))
             if not 0 <= start <= end:
                 raise BadRecord(f"bad clip bounds start={start} end={end}")
-        target = safe_join(self.root, folder + video, file=str(path), record=where)
+        # Joined under the task's folder: a video may not leave it, while the folder itself may be a
+        # symlink to wherever that source dataset is stored.
+        target = safe_join(self.root / folder, video, file=str(path), record=where)
         fps = FRAME_TASKS.get(task)
         kind = "frames" if fps else "gif" if target.suffix.lower() == ".gif" else "video"
         media = MediaRef(str(target), kind, None if start is None else float(start),

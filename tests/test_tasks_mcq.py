@@ -1,0 +1,542 @@
+"""The four multiple-choice tasks: real annotation files through the real loaders, the seed's and
+the benchmarks' extraction rules (quirks included), bad records, aggregates, submissions, demos."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.errors import DataError
+from harness.scoring import SEED_FALLBACK_LETTER
+from harness.types import Sample
+from tasks._mcq import parse_srt, subtitle_lines
+from tasks.egoschema import EgoSchema
+from tasks.mvbench import FOLDERS, MVBench, hermes_to_official
+from tasks.perception_test import PerceptionTest
+from tasks.videomme import PARQUET, VideoMME, parse_official, parse_seed
+
+TASKS = sorted(FOLDERS)
+
+
+# -- builders of official-layout folders ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def hermes(real_fixtures: Path) -> list[dict[str, Any]]:
+    return json.loads((real_fixtures / "mvbench" / "mvbench.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def mvbench_root(real_fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mvbench")
+    assert hermes_to_official(real_fixtures / "mvbench" / "mvbench.json", root) == {t: 200 for t in TASKS}
+    return root
+
+
+def ego_questions(real: Path) -> list[dict[str, Any]]:
+    """The 5,031 questions in the official schema (LVNet's two files, its extra "CA" dropped)."""
+    lines = (real / "egoschema" / "500questions.jsonl").read_text().splitlines()
+    lines += (real / "egoschema" / "4531questions.json").read_text().splitlines()
+    recs = [json.loads(x) for x in lines if x.strip()]
+    return [{k: v for k, v in r.items() if k != "CA"} for r in recs]
+
+
+@pytest.fixture(scope="session")
+def ego_root(real_fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("egoschema")
+    (root / "questions.json").write_text(json.dumps(ego_questions(real_fixtures)))
+    (root / "subset_answers.json").write_bytes((real_fixtures / "egoschema" / "subset_answers.json").read_bytes())
+    return root
+
+
+def mini100_to_official(src: Path, root: Path, split: str = "valid") -> None:
+    """The reformatted 100-question subset -> `mc_question_<split>.json` in the official schema."""
+    out: dict[str, Any] = {}
+    for r in json.loads(src.read_text()):
+        video_id, qid = r["sample_id"].rsplit("_", 1)
+        area, reasoning = r["split_name"].split("_")
+        entry = out.setdefault(video_id, {"metadata": {"video_id": video_id, "split": split}, "mc_question": []})
+        entry["mc_question"].append({"id": int(qid), "question": r["question"], "options": r["option"],
+                                     "answer_id": r["answer"], "area": area, "reasoning": reasoning, "tag": []})
+    (root / f"mc_question_{split}.json").write_text(json.dumps(out))
+
+
+def vmme_row(n: int = 1, **over: Any) -> dict[str, Any]:
+    row = {"video_id": f"{n:03d}", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+           "url": "https://www.youtube.com/watch?v=vid", "videoID": f"vid{n}", "question_id": f"{n:03d}-1",
+           "task_type": "Counting Problem", "question": "How many red socks are above the fireplace?",
+           "options": ["A. 1.", "B. 4.", "C. 2.", "D. 3."], "answer": "D"}
+    return {**row, **over}
+
+
+def write_vmme(root: Path, rows: list[dict[str, Any]]) -> Path:
+    path = root / PARQUET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def sample(options: list[str], answer: str | None = "A", **kw: Any) -> Sample:
+    return Sample(id="s", task="t", media=None, question="q?", options=options, answer=answer, **kw)
+
+
+# -- real annotation files through the real loaders ---------------------------------------------------------
+def test_mvbench_loads_all_4000_real_questions(mvbench_root: Path, hermes: list[dict[str, Any]]) -> None:
+    samples = MVBench(mvbench_root).load()
+    assert len(samples) == 4000 and not [s for s in samples if s.error]
+    assert Counter(s.subset for s in samples) == {t: 200 for t in TASKS}
+    assert Counter(len(s.options) for s in samples) == {4: 2376, 3: 1301, 5: 200, 2: 118, 1: 5}
+    assert samples[7].id == "action_antonym/0007"
+    for s, h in zip(samples, hermes):  # same order as HERMES (alphabetical task blocks)
+        conv = h["conversations"][0]
+        assert s.options == conv["choices"] and s.options["ABCDE".index(s.answer)] == conv["answer"]
+        folder = FOLDERS[s.subset][0][0]
+        assert f"/{folder}" in s.media.path, (s.subset, s.media.path)
+    er = [s for s in samples if s.subset == "episodic_reasoning"]
+    assert {s.media.kind for s in er} == {"frames"} and {s.media.fps for s in er} == {3.0}
+    assert (er[0].media.start, er[0].media.end) == (0.0, 38.32)
+    assert {s.media.kind for s in samples if s.subset != "episodic_reasoning"} == {"video"}
+
+
+def test_mvbench_uses_the_hub_spelling_of_moments_in_time_when_present(mvbench_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "json").mkdir(parents=True)
+    (root / "json" / "fine_grained_action.json").write_bytes((mvbench_root / "json" / "fine_grained_action.json").read_bytes())
+    first = MVBench(root).load()[0]
+    assert "/pMoments_in_Time_Raw/videos/validation/" in first.media.path
+    (root / "Moments_in_Time_Raw" / "videos").mkdir(parents=True)
+    assert "/Moments_in_Time_Raw/videos/validation/" in MVBench(root).load()[0].media.path
+
+
+def test_egoschema_loads_all_5031_real_questions(ego_root: Path, real_fixtures: Path) -> None:
+    full = EgoSchema(ego_root, "full").load()
+    assert len(full) == 5031 and not [s for s in full if s.error]
+    assert all(s.answer is None and len(s.options) == 5 for s in full)
+    subset = EgoSchema(ego_root).load()
+    labels = json.loads((real_fixtures / "egoschema" / "subset_answers.json").read_text())
+    assert len(subset) == 500 and not [s for s in subset if s.error]
+    assert {s.id: "ABCDE".index(s.answer) for s in subset} == labels
+    ca = {json.loads(x)["q_uid"]: json.loads(x)["CA"]
+          for x in (real_fixtures / "egoschema" / "500questions.jsonl").read_text().splitlines() if x.strip()}
+    assert {s.id: "ABCDE".index(s.answer) for s in subset} == ca
+    assert subset[0].media.path.endswith(f"good_clips_git/{subset[0].id}.mp4")
+
+
+def test_egoschema_reads_jsonl_questions_too(ego_root: Path, tmp_path: Path, real_fixtures: Path) -> None:
+    (tmp_path / "questions.json").write_text("\n".join(json.dumps(r) for r in ego_questions(real_fixtures)) + "\n")
+    (tmp_path / "subset_answers.json").write_bytes((ego_root / "subset_answers.json").read_bytes())
+    assert [(s.id, s.options) for s in EgoSchema(tmp_path, "full").load()] == \
+        [(s.id, s.options) for s in EgoSchema(ego_root, "full").load()]
+
+
+def test_perception_test_loads_the_real_100(real_fixtures: Path, tmp_path: Path) -> None:
+    src = real_fixtures / "perception_test" / "perception_test_mini100.json"
+    mini100_to_official(src, tmp_path)
+    samples = PerceptionTest(tmp_path).load()
+    raw = json.loads(src.read_text())
+    assert len(samples) == 100 and not [s for s in samples if s.error]
+    assert [s.id for s in samples] == [r["sample_id"] for r in raw]
+    assert [s.answer for s in samples] == ["ABC"[r["answer"]] for r in raw]
+    assert [f"{s.meta['area']}_{s.meta['reasoning']}" for s in samples] == [r["split_name"] for r in raw]
+    assert samples[0].media.path.endswith("videos/video_1654.mp4")
+
+
+def test_perception_test_test_split_has_no_labels(real_fixtures: Path, tmp_path: Path) -> None:
+    mini100_to_official(real_fixtures / "perception_test" / "perception_test_mini100.json", tmp_path, "test")
+    data = json.loads((tmp_path / "mc_question_test.json").read_text())
+    for entry in data.values():
+        for q in entry["mc_question"]:
+            del q["answer_id"]
+    (tmp_path / "mc_question_test.json").write_text(json.dumps(data))
+    samples = PerceptionTest(tmp_path, "test").load()
+    assert len(samples) == 100 and all(s.answer is None and not s.error for s in samples)
+
+
+# -- extraction rules --------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,n,want", [
+    ("(B) Scattering something down", 3, ("B", "letter")),
+    ("A person is piling something up", 3, ("A", "letter")),  # the article "A" is a letter to the seed
+    ("Answer: C", 3, ("C", "letter")),
+    ("Best option: C", 4, ("B", "letter")),  # the "B" of "Best" comes first
+    ("(A), because it piles", 4, (None, "none")),  # "(A)," strips to "A),": the seed fell back to option 2
+    (", B", 3, (None, "none")),  # the comma is inside the match and survives strip("()")
+    ("Definitely piling something up", 3, ("C", "option_text")),  # "D" is no letter with 3 options
+    ("piling something up", 3, ("C", "option_text")),
+    ("no idea", 3, (None, "none")),
+    ("A", 1, ("A", "letter")),
+    ("B", 1, (None, "none")),
+])
+def test_mvbench_seed_rule(text: str, n: int, want: tuple[str | None, str]) -> None:
+    opts = ["Not sure", "Scattering something down", "Piling something up", "Nothing"][:n] if n > 1 else ["only one"]
+    p = MVBench(Path(".")).parse(sample(opts), text)
+    assert (p.answer, p.rule) == want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("(C)", "C"), ("The answer is E.", "E"), ("Answer: (B) because", "B"),
+    ("( A)", None),  # strip() leaves "( A)", strip("()") leaves " A": not a letter
+    ("(A )", None), ("c is cooking", None), ("C is cooking.", "C"), ("Everything points to D", "E"),
+])
+def test_egoschema_seed_rule(text: str, want: str | None) -> None:
+    assert EgoSchema(Path(".")).parse(sample(list("vwxyz")), text).answer == want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("(B)", ("B", "letter")), ("Cannot tell", ("C", "letter")), ("Because yes", ("B", "letter")),
+    ("Yes", ("C", "option_text")),
+    ("yes", ("C", "option_text")), ("no", ("B", "option_text")), ("yes.", (None, "none")),
+    ("answer: yes", (None, "none")), ("D", (None, "none")),
+])
+def test_perception_test_seed_rule(text: str, want: tuple[str | None, str]) -> None:
+    p = PerceptionTest(Path(".")).parse(sample(["I don't know", "No", "Yes"]), text)
+    assert (p.answer, p.rule) == want
+
+
+# Video-MME's published evaluation/output_test_template.json: (options, answer, response) per question.
+TEMPLATE = [
+    (["Apples.", "Candles.", "Berries.", "The three kinds are of the same number."], "C", "C. Berries."),
+    (["It is a news report.", "It is a documentary.", "It is a travel vlog.", "It is a tutorial."], "A", "D."),
+    (["1.", "4.", "2.", "3."], "D", "D. 3"),
+    (["Inkstone.", "Niche.", "Jade.", "Sacrificial table."], "C", "Answer: C. Jade."),
+    (["Ming Dynasty.", "A new railway line.", "Treasures.", "Highway realignment."], "D", "D"),
+    (["4.", "9.", "5.", "13."], "B", "D. 13"),
+    (["3.", "4.", "2.", "5."], "B", "B"),
+    (["Beef.", "Steak.", "Steak burgers.", "Standardization."], "C", "C."),
+    (["Mongolia.", "Russia.", "Germany.", "United States."], "D", "D. United States."),
+]
+
+
+def test_videomme_template_responses_official_and_seed() -> None:
+    official = [parse_official(r).answer for _, _, r in TEMPLATE]
+    assert official == ["C", "D", "D", "A", "D", "D", "B", "C", "D"]  # "Answer:" -> its "A" wins
+    assert sum(a == t for a, (_, t, _) in zip(official, TEMPLATE)) == 6
+    seed = [parse_seed(r, o).answer for o, _, r in TEMPLATE]
+    assert seed == ["C", "D", "D", "C", "D", "D", "B", "C", "D"]  # the seed drops "Answer" first
+    assert sum(a == t for a, (_, t, _) in zip(seed, TEMPLATE)) == 7
+
+
+@pytest.mark.parametrize("text,want", [
+    ("The best answer is B", "B"), ("The correct answer is C.", "C"), ("Best option: C", "B"),
+    ("The best option is D", "D"), ("the video shows a man cooking food in a small kitchen at night", None),
+    ("", None), ("d", None),
+])
+def test_videomme_official_rule(text: str, want: str | None) -> None:
+    assert parse_official(text).answer == want
+
+
+def test_videomme_seed_rule_option_text_and_digit_words() -> None:
+    socks = ["1.", "4.", "2.", "3."]
+    assert parse_seed("there are three socks", socks).answer == "D"  # "3" -> "three"
+    assert parse_seed("they are berries", TEMPLATE[0][0]).answer == "C"  # "Berries." cut to "Berries"
+    # the seed's `(.*).` cuts the last character: "13" is matched as "1" ("one")
+    assert parse_seed("only one jar", ["4.", "9.", "5.", "13"]).answer == "D"
+    assert parse_seed("[B]", socks).answer == "B"
+    assert parse_seed("nothing here", socks).answer is None
+
+
+@pytest.mark.parametrize("task", [MVBench, EgoSchema, PerceptionTest, VideoMME])
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(), options=st.lists(st.text(max_size=12), min_size=0, max_size=5))
+def test_parse_never_raises(task: type, text: str, options: list[str]) -> None:
+    p = task(Path(".")).parse(sample(options), text)
+    assert p.answer is None or (len(p.answer) == 1 and p.answer in "ABCDE")
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(), options=st.lists(st.text(max_size=12), min_size=0, max_size=5))
+def test_videomme_seed_parser_never_raises(text: str, options: list[str]) -> None:
+    p = VideoMME(Path("."), options={"parser": "seed"}).parse(sample(options), text)
+    assert p.answer is None or p.answer in "ABCD"
+
+
+# -- bad input: every case names the annotation file and the record -------------------------------------
+def mv_root(tmp_path: Path, records: list[Any], task: str = "action_sequence") -> Path:
+    (tmp_path / "json").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "json" / f"{task}.json").write_text(json.dumps(records))
+    return tmp_path
+
+
+GOOD_MV = {"video": "X1.mp4", "question": "What next?", "candidates": ["a", "b", "c"], "answer": "b",
+           "start": 1.0, "end": 4.5}
+
+
+@pytest.mark.parametrize("bad,needle", [
+    ({"question": None}, "missing field 'question'"),
+    ({"candidates": ["a", "b", "c", "d", "e", "f"]}, "has 6 options"),
+    ({"candidates": []}, "has 0 options"),
+    ({"answer": "z"}, "not one of the candidates"),
+    ({"video": "../../../etc/passwd"}, "escapes the data root"),
+    ({"video": "/etc/passwd"}, "is not relative to the data root"),
+    ({"video": "../../ssv2_video/1.webm"}, "escapes the data root"),  # videos stay in their task folder
+    ({"start": "soon"}, "field 'start'"),
+    ({"start": 5.0, "end": 1.0}, "bad clip bounds"),
+])
+def test_mvbench_bad_records(tmp_path: Path, bad: dict[str, Any], needle: str) -> None:
+    root = mv_root(tmp_path, [GOOD_MV, {**GOOD_MV, **bad}])
+    good, broken = MVBench(root).load()
+    assert good.error is None and good.answer == "B" and (good.media.start, good.media.end) == (1.0, 4.5)
+    assert broken.id == "action_sequence/0001" and broken.subset == "action_sequence"
+    assert needle in (broken.error or ""), broken.error
+    assert "json/action_sequence.json" in broken.error and "record #1" in broken.error
+
+
+def test_mvbench_non_object_record_and_file_errors(tmp_path: Path) -> None:
+    (s,) = MVBench(mv_root(tmp_path, ["just a string"])).load()
+    assert "not an object" in s.error and "action_sequence.json" in s.error
+    (tmp_path / "json" / "action_sequence.json").write_text("{not json")
+    with pytest.raises(DataError, match="action_sequence.json"):
+        MVBench(tmp_path).load()
+    with pytest.raises(DataError, match="moving_count.json"):
+        MVBench(tmp_path, options={"tasks": ["moving_count"]}).load()
+    with pytest.raises(DataError, match="no MVBench task files"):
+        MVBench(tmp_path / "empty").load()
+
+
+def test_mvbench_gif_and_unbounded_task(tmp_path: Path) -> None:
+    rec = {"video": "v/x.gif", "question": "q", "candidates": ["a", "b"], "answer": "a", "start": 1, "end": 2}
+    (s,) = MVBench(mv_root(tmp_path, [rec], "fine_grained_action")).load()
+    assert s.media.kind == "gif" and s.media.start is None  # bounds apply only where the seed's table says
+
+
+def write_ego(root: Path, questions: list[Any] | str, answers: dict[str, Any]) -> Path:
+    text = questions if isinstance(questions, str) else json.dumps(questions)
+    (root / "questions.json").write_text(text)
+    (root / "subset_answers.json").write_text(json.dumps(answers))
+    return root
+
+
+def ego_q(uid: str, **over: Any) -> dict[str, Any]:
+    return {"q_uid": uid, "google_drive_id": "g", "question": "What does c do?",
+            **{f"option {i}": f"opt{i}" for i in range(5)}, **over}
+
+
+def test_egoschema_bad_records(tmp_path: Path) -> None:
+    qs = [ego_q("u1"), ego_q("u2", **{"option 4": None}), ego_q("u3"), ego_q("../../x"), ego_q("u1")]
+    root = write_ego(tmp_path, qs, {"u1": 0, "u2": 1, "u3": 7, "../../x": 2, "u9": 3})
+    by_id = {s.id: s for s in EgoSchema(root).load()}
+    assert by_id["u1"].error is None and by_id["u1"].answer == "A"
+    assert "missing field 'option 4'" in by_id["u2"].error and "questions.json" in by_id["u2"].error
+    assert "answer index 7" in by_id["u3"].error and "subset_answers.json" in by_id["u3"].error
+    assert "escapes the data root" in by_id["../../x"].error
+    assert "duplicate sample id 'u1'" in by_id["u1#dup1"].error
+    assert "no question" in by_id["u9"].error and "record u9" in by_id["u9"].error
+    assert len(by_id) == 6
+
+
+def test_egoschema_bad_jsonl_line_and_missing_files(tmp_path: Path) -> None:
+    root = write_ego(tmp_path, json.dumps(ego_q("u1")) + "\n{broken\n" + json.dumps(ego_q("u2")) + "\n", {})
+    full = EgoSchema(root, "full").load()
+    assert [s.id for s in full] == ["u1", "questions.json:line 2", "u2"]
+    assert "not valid JSON" in full[1].error and "line 2" in full[1].error
+    (root / "subset_answers.json").write_text(json.dumps({"u1": 1, "u5": 0}))
+    sub = EgoSchema(root).load()
+    assert [s.id for s in sub] == ["u1", "u5"] and "unreadable records at line 2" in sub[1].error
+    (root / "subset_answers.json").unlink()
+    with pytest.raises(DataError, match="subset_answers.json"):
+        EgoSchema(root).load()
+    assert len(EgoSchema(root, "full").load()) == 3  # the full split does not need the labels
+    with pytest.raises(DataError, match="questions.json"):
+        EgoSchema(tmp_path / "nowhere", "full").load()
+
+
+def pt_q(qid: int, **over: Any) -> dict[str, Any]:
+    return {"id": qid, "question": "Is it?", "options": ["x", "y", "z"], "answer_id": 1, "area": "physics",
+            "reasoning": "descriptive", "tag": ["t"], **over}
+
+
+def test_perception_test_bad_records(tmp_path: Path) -> None:
+    data = {"video_1": {"metadata": {}, "mc_question": [pt_q(0), pt_q(1, options=["x", "y"]), pt_q(2, answer_id=3),
+                                                          pt_q(3, area=None), pt_q(0)]},
+            "video_2": ["not", "an", "object"], "../../video_3": {"mc_question": [pt_q(0)]}}
+    (tmp_path / "mc_question_valid.json").write_text(json.dumps(data))
+    by_id = {s.id: s for s in PerceptionTest(tmp_path).load()}
+    assert by_id["video_1_0"].answer == "B" and by_id["video_1_0"].error is None
+    assert "has 2 options, expected 3" in by_id["video_1_1"].error
+    assert "answer_id 3" in by_id["video_1_2"].error and "video_1 mc_question #2" in by_id["video_1_2"].error
+    assert "missing field 'area'" in by_id["video_1_3"].error
+    assert "duplicate sample id" in by_id["video_1_0#dup1"].error
+    assert "not an object" in by_id["video_2"].error and "record video_2" in by_id["video_2"].error
+    assert "escapes the data root" in by_id["../../video_3"].error
+    assert all("mc_question_valid.json" in s.error for s in by_id.values() if s.error)
+    with pytest.raises(DataError, match="mc_question_test.json"):
+        PerceptionTest(tmp_path, "test").load()
+
+
+def test_videomme_bad_rows(tmp_path: Path) -> None:
+    rows = [vmme_row(1), vmme_row(2, options=["1.", "4.", "2.", "3."]), vmme_row(3, answer="E"),
+            vmme_row(4, question=None), vmme_row(5, options=["A. a", "B. b", "C. c"]),
+            vmme_row(6, videoID="../../secret"), vmme_row(7, question_id="001-1"),
+            vmme_row(8, options=["A. a", "C. b", "B. c", "D. d"])]
+    path = write_vmme(tmp_path, rows)
+    samples = VideoMME(tmp_path).load()
+    assert samples[0].error is None and samples[0].options == ["1.", "4.", "2.", "3."] and samples[0].answer == "D"
+    expect = ["is not lettered 'A. ...'", "answer 'E'", "missing field 'question'", "has 3 options",
+              "escapes the data root", "duplicate sample id '001-1'", "is not lettered 'B. ...'"]
+    for s, needle in zip(samples[1:], expect):
+        assert needle in (s.error or ""), (needle, s.error)
+        assert str(path) in s.error and "row " in s.error
+    assert samples[6].id == "001-1#dup1"
+
+
+def test_videomme_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="test-00000-of-00001.parquet"):
+        VideoMME(tmp_path).load()
+    path = write_vmme(tmp_path, [{k: v for k, v in vmme_row().items() if k != "task_type"}])
+    with pytest.raises(DataError, match="lacks columns \\['task_type'\\]"):
+        VideoMME(tmp_path).load()
+    path.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DataError, match="cannot read parquet"):
+        VideoMME(tmp_path).load()
+
+
+# -- prompts and subtitles -------------------------------------------------------------------------------
+def test_prompts_render_question_options_and_cue(mvbench_root: Path, ego_root: Path) -> None:
+    mv = MVBench(mvbench_root)
+    p = mv.prompt(mv.load()[0])
+    assert "What is the action performed" in p and "(A) Not sure\n(B) Scattering something down\n(C) Piling" in p
+    assert "(A, B, C)" in p and "(D)" not in p
+    ego = EgoSchema(ego_root)
+    p = ego.prompt(ego.load()[0])
+    assert "(E) C is cleaning the bathroom." in p and p.endswith("The best answer is:")
+    s = sample(["1.", "4.", "2.", "3."])
+    p = VideoMME(Path(".")).prompt(s)
+    assert "A. 1.\nB. 4.\nC. 2.\nD. 3." in p and p.endswith("The best answer is:") and "ubtitle" not in p
+
+
+def test_srt_parsing_and_selection(tmp_path: Path) -> None:
+    srt = tmp_path / "x.srt"
+    srt.write_bytes("\ufeff1\r\n00:00:00,500 --> 00:00:02,000\r\nThe <i>red</i> ball\r\nrolls\r\n\r\n"
+                    "garbage block\r\n\r\n2\r\n00:00:02.000 --> 00:01:00.250\r\nIt stops.\r\n".encode())
+    cues = parse_srt(str(srt))
+    assert cues == ((0.5, 2.0, "The red ball rolls"), (2.0, 60.25, "It stops."))
+    assert subtitle_lines(cues, [0.2, 1.0, 1.5, 2.0, 30.0]) == ["The red ball rolls", "The red ball rolls", "It stops."]
+    assert parse_srt(str(tmp_path / "missing.srt")) == ()
+
+
+def test_videomme_subtitle_variant(tmp_path: Path) -> None:
+    write_vmme(tmp_path, [vmme_row(1), vmme_row(2)])
+    (tmp_path / "subtitles").mkdir()
+    (tmp_path / "subtitles" / "vid1.srt").write_text("1\n00:00:01,000 --> 00:00:03,000\nThree red socks.\n")
+    task = VideoMME(tmp_path, options={"subtitles": True})
+    with_srt, without = task.load()
+    assert with_srt.meta["subtitle_file"] == "subtitles/vid1.srt" and without.meta["subtitle_file"] is None
+    assert without.error is None  # a missing .srt is "no subtitles", not an error
+    p = task.prompt(with_srt, timestamps=[0.5, 2.0])
+    assert p.index("Three red socks.") < p.index("How many red socks") and p.count("Three red socks.") == 1
+    assert "Three red socks." not in task.prompt(with_srt, timestamps=[0.5, 3.5])
+    assert "Three red socks." not in VideoMME(tmp_path).prompt(with_srt, timestamps=[2.0])
+    assert task.uses_timestamps
+
+
+# -- aggregates and submissions -------------------------------------------------------------------------
+def rec(subset: str | None, state: str, correct: bool | None, target: str = "A", **meta: Any) -> dict[str, Any]:
+    return {"id": "x", "subset": subset, "state": state, "correct": correct, "target": target, "meta": meta}
+
+
+def test_mvbench_aggregate_by_hand() -> None:
+    records = ([rec("a", "scored", True)] * 3 + [rec("a", "scored", False)]
+               + [rec("b", "scored", True), rec("b", "unparsed", False, target="C"), rec("b", "error", None)])
+    out = MVBench(Path(".")).aggregate(records)
+    assert out["accuracy"] == round(4 / 7, 6)
+    assert out["accuracy_seed_compatible"] == round(5 / 7, 6)  # the unparsed one's target is C
+    assert out["by_task"]["a"]["accuracy"] == 0.75 and out["by_task"]["b"]["accuracy"] == round(1 / 3, 6)
+    assert out["by_task"]["b"]["n"] == 3
+    assert out["task_mean_accuracy"] == round((0.75 + round(1 / 3, 6)) / 2, 6)
+    lo, hi = out["accuracy_ci"]
+    assert lo <= out["accuracy"] <= hi
+
+
+def test_videomme_aggregate_by_hand() -> None:
+    records = [rec("short", "scored", True, duration="short", domain="K", sub_category="H", task_type="T1"),
+               rec("short", "scored", False, duration="short", domain="K", sub_category="H", task_type="T2"),
+               rec("long", "unparsed", False, duration="long", domain="F", sub_category="M", task_type="T1"),
+               rec("long", "scored", True, duration="long", domain="F", sub_category="M", task_type="T1")]
+    out = VideoMME(Path(".")).aggregate(records)
+    assert out["accuracy"] == 0.5 and out["official_accuracy"] == round(2 / 3, 6)
+    assert out["by_duration"]["short"]["accuracy"] == 0.5 and out["by_duration"]["long"]["accuracy"] == 0.5
+    assert out["by_task_type"]["T1"]["accuracy"] == round(2 / 3, 6) and out["by_task_type"]["T2"]["accuracy"] == 0
+    assert set(out["by_domain"]) == {"K", "F"} and set(out["by_sub_category"]) == {"H", "M"}
+    assert out["subtitles"] is False
+
+
+def test_perception_test_and_egoschema_aggregate_by_hand() -> None:
+    records = [rec("physics", "scored", True, area="physics", reasoning="descriptive"),
+               rec("physics", "scored", False, area="physics", reasoning="predictive"),
+               rec("memory", "scored", True, area="memory", reasoning="descriptive")]
+    out = PerceptionTest(Path(".")).aggregate(records)
+    assert out["accuracy"] == round(2 / 3, 6) and out["by_area"]["physics"]["accuracy"] == 0.5
+    assert out["by_reasoning"]["descriptive"] == {**out["by_reasoning"]["descriptive"], "accuracy": 1.0, "n": 2}
+    ego = EgoSchema(Path(".")).aggregate([rec(None, "scored", True), rec(None, "unparsed", False, target="C")])
+    assert ego["accuracy"] == 0.5 and ego["accuracy_seed_compatible"] == 1.0 and SEED_FALLBACK_LETTER == "C"
+
+
+def test_egoschema_full_submission(tmp_path: Path) -> None:
+    task = EgoSchema(Path("."), "full")
+    assert task.server_scored and "kaggle" in task.submission_help.lower()
+    records = [{"id": "u1", "parsed": "E", "state": "submitted"}, {"id": "u2", "parsed": None, "state": "submitted"},
+               {"id": "u3", "state": "error"}]
+    path = task.write_submission(records, tmp_path / "sub")
+    with path.open() as f:
+        assert list(csv.reader(f)) == [["q_uid", "answer"], ["u1", "4"], ["u2", "2"], ["u3", "2"]]
+    assert json.loads((path.parent / "egoschema_full_submission.json").read_text()) == {"u1": 4, "u2": 2, "u3": 2}
+
+
+def test_perception_test_submission(tmp_path: Path) -> None:
+    task = PerceptionTest(Path("."), "test")
+    opts = ["x", "y", "z"]
+    records = [{"id": "video_1_0", "parsed": "B", "options": opts, "meta": {"video_id": "video_1", "question_id": 0}},
+               {"id": "video_1_4", "parsed": None, "options": opts, "meta": {"video_id": "video_1", "question_id": 4}},
+               {"id": "video_2_1", "parsed": "A", "options": opts, "meta": {"video_id": "video_2", "question_id": 1}}]
+    out = json.loads(task.write_submission(records, tmp_path).read_text())
+    assert out == {"video_1": [{"id": 0, "answer_id": 1, "answer": "y"}, {"id": 4, "answer_id": 2, "answer": "z"}],
+                   "video_2": [{"id": 1, "answer_id": 0, "answer": "x"}]}
+
+
+# -- demos: built in the official layout, read back by the same loaders ----------------------------------
+@pytest.mark.parametrize("task", [MVBench, VideoMME, EgoSchema, PerceptionTest])
+def test_build_demo_then_load(task: type, tmp_path: Path) -> None:
+    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
+    task.build_demo(tmp_path / "a")
+    samples = task(tmp_path / "a").load()
+    assert 40 <= len(samples) <= 60 and not [s for s in samples if s.error]
+    assert all(Path(s.media.path).exists() for s in samples)
+    letters = Counter(s.answer for s in samples)
+    n_opts = Counter(len(s.options) for s in samples)
+    assert max(letters.values()) - min(letters[L] for L in "ABC") <= len(samples) // 4, letters
+    assert all(s.options.count(s.options["ABCDE".index(s.answer)]) == 1 for s in samples), "answer must be unique"
+    assert n_opts  # every sample has options
+    task.build_demo(tmp_path / "b")  # deterministic: the same annotations again
+    assert [(s.id, s.question, s.options, s.answer) for s in task(tmp_path / "b").load()] == \
+        [(s.id, s.question, s.options, s.answer) for s in samples]
+
+
+def test_mvbench_demo_covers_media_kinds_and_bounds(tmp_path: Path) -> None:
+    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
+    MVBench.build_demo(tmp_path)
+    samples = MVBench(tmp_path).load()
+    kinds = {s.subset: s.media.kind for s in samples}
+    assert kinds["fine_grained_action"] == "gif" and kinds["episodic_reasoning"] == "frames"
+    assert len(kinds) >= 6
+    er = [s for s in samples if s.subset == "episodic_reasoning"]
+    assert all(s.media.fps == 3.0 and s.media.end is not None for s in er)
+    assert sorted(p.name for p in Path(er[0].media.path).iterdir())[0] == "00001.jpg"
+    assert all(s.media.start is not None for s in samples if s.subset == "action_sequence")
+
+
+def test_videomme_demo_subtitles_name_the_colour(tmp_path: Path) -> None:
+    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
+    VideoMME.build_demo(tmp_path)
+    task = VideoMME(tmp_path, options={"subtitles": True})
+    samples = task.load()
+    with_srt = [s for s in samples if s.meta["subtitle_file"]]
+    assert 0 < len(with_srt) < len(samples)
+    colour_q = next(s for s in with_srt if s.meta["task_type"] == "Attribute Perception")
+    truth = colour_q.options["ABCD".index(colour_q.answer)]
+    assert truth in task.prompt(colour_q, timestamps=[0.5, 1.5]).split("The best answer")[0].split("Watch")[0]
