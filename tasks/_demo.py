@@ -86,14 +86,16 @@ def item(kind: str, spec: Any, n_options: int, pos: int, rng: random.Random, sec
 
 
 class Positions:
-    """Rotating answer positions shared across a whole demo, so letters come out balanced."""
+    """Answer positions rotating over the letters, one rotation per option count, so that among
+    the questions with n options every letter is the answer equally often (give or take one)."""
 
     def __init__(self) -> None:
-        self.i = 0
+        self.used: dict[int, int] = {}
 
     def next(self, n_options: int) -> int:
-        self.i += 1
-        return (self.i - 1) % n_options
+        i = self.used.get(n_options, 0)
+        self.used[n_options] = i + 1
+        return i % n_options
 
 
 def _write_json(path: Path, obj: Any) -> None:
