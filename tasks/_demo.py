@@ -11,9 +11,10 @@ import dataclasses
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SEED = 20240601
 SECONDS = 2.0
@@ -168,7 +169,7 @@ def subtitle_srt(spec: Any, seconds: float = SECONDS) -> str:
 
 
 def _srt_time(t: float) -> str:
-    ms = int(round(t * 1000))
+    ms = round(t * 1000)
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from harness.errors import DataError
 from harness.scoring import grouped, mcq_accuracy
@@ -85,11 +86,16 @@ def contained_option(text: str, options: list[str]) -> int | None:
 
 
 # -- annotation files and records ---------------------------------------------------------------
-def read_text(path: Path, what: str = "annotation file") -> str:
-    """A file's text, or a DataError naming it (missing, unreadable, not UTF-8)."""
+def need_file(path: Path, what: str = "annotation file") -> Path:
     if not path.is_file():
         raise DataError(f"{what} not found", file=str(path),
-                        hint="point --data-root at the benchmark folder laid out as officially distributed")
+                        hint="point --data-root at the folder holding the benchmark as officially distributed")
+    return path
+
+
+def read_text(path: Path, what: str = "annotation file") -> str:
+    """A file's text, or a DataError naming it (missing, unreadable, not UTF-8)."""
+    need_file(path, what)
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:

@@ -24,8 +24,22 @@ from harness.task import Task
 from harness.types import Parsed, Sample
 
 from . import _demo
-from ._mcq import (LETTERS, BadRecord, Collector, drop_answer_word, letter_index, mcq_metrics, need, need_index,
-                   read_json, read_text, render, render_options, seed_letter, video_ref)
+from ._mcq import (
+    LETTERS,
+    BadRecord,
+    Collector,
+    drop_answer_word,
+    letter_index,
+    mcq_metrics,
+    need,
+    need_index,
+    read_json,
+    read_text,
+    render,
+    render_options,
+    seed_letter,
+    video_ref,
+)
 
 N_OPTIONS = 5
 SEED_FALLBACK_INDEX = 2  # what the seed writes when nothing parses; used only to complete a submission

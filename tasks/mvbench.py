@@ -24,8 +24,22 @@ from harness.task import Task
 from harness.types import MediaRef, Parsed, Sample
 
 from . import _demo
-from ._mcq import (LETTERS, BadRecord, Collector, contained_option, drop_answer_word, letter_class, letters_for,
-                   mcq_metrics, need, need_options, read_json, render, render_options, seed_letter)
+from ._mcq import (
+    LETTERS,
+    BadRecord,
+    Collector,
+    contained_option,
+    drop_answer_word,
+    letter_class,
+    letters_for,
+    mcq_metrics,
+    need,
+    need_options,
+    read_json,
+    render,
+    render_options,
+    seed_letter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +175,8 @@ HERMES_ALIASES = {"fine_grained_action": "Moments_in_Time_Raw/videos/", "fine_gr
 
 
 def hermes_to_official(src: Path, root: Path) -> dict[str, int]:
-    """Write `root/json/<task>.json` in the official schema from HERMES's `mvbench.json` (4,000
-    records in blocks of 200, tasks in alphabetical order). Returns questions per task.
-    The start/end bounds HERMES lost (action_sequence/prediction, object_interaction,
-    action_localization) stay absent; tvqa `clip` becomes start/end."""
+    """Write `root/json/<task>.json` in the official schema from HERMES's `mvbench.json` (blocks of 200
+    in alphabetical task order); tvqa `clip` becomes start/end, bounds HERMES lost stay absent."""
     records = json.loads(Path(src).read_text(encoding="utf-8"))
     order = sorted(FOLDERS)
     per_task: dict[str, list[dict[str, Any]]] = {t: [] for t in order}

@@ -21,8 +21,22 @@ from harness.task import Task
 from harness.types import Parsed, Sample
 
 from . import _demo
-from ._mcq import (LETTERS, BadRecord, Collector, drop_answer_word, letter_index, mcq_metrics, meta_key, need,
-                   need_index, need_options, read_json, render, render_options, video_ref)
+from ._mcq import (
+    LETTERS,
+    BadRecord,
+    Collector,
+    drop_answer_word,
+    letter_index,
+    mcq_metrics,
+    meta_key,
+    need,
+    need_index,
+    need_options,
+    read_json,
+    render,
+    render_options,
+    video_ref,
+)
 
 N_OPTIONS = 3
 SEED_FALLBACK_INDEX = 2  # what the seed writes when nothing parses; used only to complete a submission

@@ -23,8 +23,22 @@ from harness.task import Task
 from harness.types import Parsed, Sample
 
 from . import _demo
-from ._mcq import (LETTERS, BadRecord, Collector, drop_answer_word, mcq_metrics, meta_key, need, parse_srt,
-                   render, render_options, sections, subtitle_lines, video_ref)
+from ._mcq import (
+    LETTERS,
+    BadRecord,
+    Collector,
+    drop_answer_word,
+    mcq_metrics,
+    meta_key,
+    need,
+    need_file,
+    parse_srt,
+    render,
+    render_options,
+    sections,
+    subtitle_lines,
+    video_ref,
+)
 
 PARQUET = "videomme/test-00000-of-00001.parquet"
 COLUMNS = ("question_id", "videoID", "question", "options", "answer", "duration", "domain", "sub_category",
@@ -33,7 +47,7 @@ COLUMNS = ("question_id", "videoID", "question", "options", "answer", "duration"
 # "The best option is" and "Best answer:" on their own are never stripped.
 OFFICIAL_PREFIXES = ("The best answer is", "The correct answer is", "The answer is", "The answer",
                      "The best option isThe correct option is", "Best answer:Best option:")
-DIGIT_WORDS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split()))
+DIGIT_WORDS = dict(zip("0123456789", ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))
 
 
 class VideoMME(Task):
@@ -52,13 +66,10 @@ class VideoMME(Task):
     def load(self) -> list[Sample]:
         import pyarrow.parquet as pq
 
-        path = self.root / PARQUET
-        if not path.is_file():
-            raise DataError("annotation file not found", file=str(path),
-                            hint="download lmms-lab/Video-MME and point --data-root at its parent")
+        path = need_file(self.root / PARQUET)
         try:
             table = pq.read_table(path)
-        except Exception as e:  # pyarrow raises several types for a corrupt or foreign file
+        except Exception as e:  # noqa: BLE001 -- pyarrow raises several types for a corrupt or foreign file
             raise DataError(f"cannot read parquet: {e}", file=str(path)) from None
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
@@ -81,7 +92,7 @@ class VideoMME(Task):
             raise BadRecord(f"field 'options' has {len(lettered)} options, expected 4")
         options = []
         for letter, opt in zip(LETTERS, lettered):  # "A. text" -> "text"; letters must run A..D
-            m = re.match(r"([A-Z])\.\s?(.*)", opt, re.S) if isinstance(opt, str) else None
+            m = re.match(r"([A-Z])\.\s?(.*)", opt, re.DOTALL) if isinstance(opt, str) else None
             if not m or m.group(1) != letter:
                 raise BadRecord(f"option {opt!r:.40} is not lettered '{letter}. ...'")
             options.append(m.group(2))
@@ -107,8 +118,8 @@ class VideoMME(Task):
         durations, domains = ["short", "medium", "long"], ["Knowledge", "Life Record", "Sports Competition"]
         task_types = {"color": "Attribute Perception", "change": "Temporal Perception",
                       "count": "Counting Problem", "direction": "Spatial Perception"}
-        (root / "videos").mkdir(parents=True, exist_ok=True)
-        (root / "subtitles").mkdir(parents=True, exist_ok=True)
+        for folder in ("videos", "subtitles"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
 
         def write(spec: Any, v: int) -> None:
             s.write_mp4(spec, root / "videos" / f"demo{v:07d}.mp4")

@@ -4,8 +4,8 @@ the benchmarks' extraction rules (quirks included), bad records, aggregates, sub
 from __future__ import annotations
 
 import csv
-import random
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,8 @@ def test_mvbench_loads_all_4000_real_questions(mvbench_root: Path, hermes: list[
 def test_mvbench_uses_the_hub_spelling_of_moments_in_time_when_present(mvbench_root: Path, tmp_path: Path) -> None:
     root = tmp_path / "r"
     (root / "json").mkdir(parents=True)
-    (root / "json" / "fine_grained_action.json").write_bytes((mvbench_root / "json" / "fine_grained_action.json").read_bytes())
+    name = "json/fine_grained_action.json"
+    (root / name).write_bytes((mvbench_root / name).read_bytes())
     first = MVBench(root).load()[0]
     assert "/pMoments_in_Time_Raw/videos/validation/" in first.media.path
     (root / "Moments_in_Time_Raw" / "videos").mkdir(parents=True)
@@ -217,10 +218,10 @@ TEMPLATE = [
 def test_videomme_template_responses_official_and_seed() -> None:
     official = [parse_official(r).answer for _, _, r in TEMPLATE]
     assert official == ["C", "D", "D", "A", "D", "D", "B", "C", "D"]  # "Answer:" -> its "A" wins
-    assert sum(a == t for a, (_, t, _) in zip(official, TEMPLATE)) == 6
+    assert sum(a == t for a, (_, t, _) in zip(official, TEMPLATE, strict=True)) == 6
     seed = [parse_seed(r, o).answer for o, _, r in TEMPLATE]
     assert seed == ["C", "D", "D", "C", "D", "D", "B", "C", "D"]  # the seed drops "Answer" first
-    assert sum(a == t for a, (_, t, _) in zip(seed, TEMPLATE)) == 7
+    assert sum(a == t for a, (_, t, _) in zip(seed, TEMPLATE, strict=True)) == 7
 
 
 @pytest.mark.parametrize("text,want", [
@@ -380,7 +381,7 @@ def test_videomme_bad_rows(tmp_path: Path) -> None:
     assert samples[0].error is None and samples[0].options == ["1.", "4.", "2.", "3."] and samples[0].answer == "D"
     expect = ["is not lettered 'A. ...'", "answer 'E'", "missing field 'question'", "has 3 options",
               "escapes the data root", "duplicate sample id '001-1'", "is not lettered 'B. ...'"]
-    for s, needle in zip(samples[1:], expect):
+    for s, needle in zip(samples[1:], expect, strict=True):
         assert needle in (s.error or ""), (needle, s.error)
         assert str(path) in s.error and "row " in s.error
     assert samples[6].id == "001-1#dup1"
@@ -526,7 +527,7 @@ def test_mvbench_demo_covers_media_kinds_and_bounds(tmp_path: Path) -> None:
     assert len(kinds) >= 6
     er = [s for s in samples if s.subset == "episodic_reasoning"]
     assert all(s.media.fps == 3.0 and s.media.end is not None for s in er)
-    assert sorted(p.name for p in Path(er[0].media.path).iterdir())[0] == "00001.jpg"
+    assert min(p.name for p in Path(er[0].media.path).iterdir()) == "00001.jpg"
     assert all(s.media.start is not None for s in samples if s.subset == "action_sequence")
 
 
