@@ -93,7 +93,7 @@ class EgoSchema(Task):
             uid = rec.get("q_uid") if isinstance(rec, dict) else None
             sid = uid if isinstance(uid, str) and uid else f"questions.json:{where}"
             if self.split == "subset" and sid not in labels:
-                if not isinstance(rec, dict):
+                if not isinstance(uid, str):
                     unreadable.append(where)  # may hide a labelled question: named below
                 continue  # the subset split is the labelled questions only
             seen.add(sid)
@@ -117,6 +117,7 @@ class EgoSchema(Task):
         return col.samples
 
     def _sample(self, sid: str, rec: dict[str, Any], path: Path, where: str) -> Sample:
+        need(rec, "q_uid")
         question = need(rec, "question")
         options = [need(rec, f"option {i}") for i in range(N_OPTIONS)]
         media = video_ref(safe_join(self.root, f"good_clips_git/{sid}.mp4", file=str(path), record=where))

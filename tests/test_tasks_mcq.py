@@ -333,17 +333,20 @@ def test_egoschema_bad_records(tmp_path: Path) -> None:
 
 
 def test_egoschema_bad_jsonl_line_and_missing_files(tmp_path: Path) -> None:
-    root = write_ego(tmp_path, json.dumps(ego_q("u1")) + "\n{broken\n" + json.dumps(ego_q("u2")) + "\n", {})
+    no_uid = {k: v for k, v in ego_q("u0").items() if k != "q_uid"}
+    lines = [json.dumps(ego_q("u1")), "{broken", json.dumps(ego_q("u2")), json.dumps(no_uid)]
+    root = write_ego(tmp_path, "\n".join(lines) + "\n", {})
     full = EgoSchema(root, "full").load()
-    assert [s.id for s in full] == ["u1", "questions.json:line 2", "u2"]
+    assert [s.id for s in full] == ["u1", "questions.json:line 2", "u2", "questions.json:line 4"]
     assert "not valid JSON" in full[1].error and "line 2" in full[1].error
+    assert "missing field 'q_uid'" in full[3].error
     (root / "subset_answers.json").write_text(json.dumps({"u1": 1, "u5": 0}))
     sub = EgoSchema(root).load()
-    assert [s.id for s in sub] == ["u1", "u5"] and "unreadable records at line 2" in sub[1].error
+    assert [s.id for s in sub] == ["u1", "u5"] and "unreadable records at line 2, line 4" in sub[1].error
     (root / "subset_answers.json").unlink()
     with pytest.raises(DataError, match="subset_answers.json"):
         EgoSchema(root).load()
-    assert len(EgoSchema(root, "full").load()) == 3  # the full split does not need the labels
+    assert len(EgoSchema(root, "full").load()) == 4  # the full split does not need the labels
     with pytest.raises(DataError, match="questions.json"):
         EgoSchema(tmp_path / "nowhere", "full").load()
 
