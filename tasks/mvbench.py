@@ -4,8 +4,8 @@ Files, as on the hub (OpenGVLab/MVBench): `json/<task>.json`, each a list of
 `{video, question, candidates: [...], answer: <candidate text>, start?, end?}`; media under the
 per-task folders of the seed's table (`FOLDERS`): tvqa episodes are 3-fps frame folders
 (00001.jpg, ...), `.gif` files are read as gifs, clip bounds apply where the table says so.
-Split: "test" (labels public). Subset = task; ids "<task>/<index:04d>". Options: `tasks` (list or
-comma string) restricts the tasks read.
+Split: "test" (labels public). Subset = task; ids "<task>/<index:04d>". Options: `tasks` (a list,
+or names joined by "+" or ",") restricts the tasks read.
 Metric: accuracy = correct / all questions (micro), per task, and the mean of task accuracies.
 Parsing: the seed's rule (`parse`); unparsed is its own state, never a silent option C.
 """
@@ -97,7 +97,8 @@ class MVBench(Task):
     def _task_names(self) -> list[str]:
         chosen = self.options.get("tasks")
         if chosen:
-            names = chosen.split(",") if isinstance(chosen, str) else list(chosen)
+            # "+" as well as ",": the CLI's --task-args already splits its pairs on commas
+            names = [n for n in re.split(r"[,+\s]+", chosen) if n] if isinstance(chosen, str) else list(chosen)
             unknown = [n for n in names if n not in FOLDERS]
             if unknown:
                 raise ConfigError(f"unknown MVBench task(s) {unknown}", hint=f"choose from {sorted(FOLDERS)}")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import DataError
+from harness.errors import ConfigError, DataError
 from harness.scoring import SEED_FALLBACK_LETTER
 from harness.types import Sample
 from tasks._mcq import parse_srt, subtitle_lines
@@ -296,7 +296,9 @@ def test_mvbench_non_object_record_and_file_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="action_sequence.json"):
         MVBench(tmp_path).load()
     with pytest.raises(DataError, match="moving_count.json"):
-        MVBench(tmp_path, options={"tasks": ["moving_count"]}).load()
+        MVBench(tmp_path, options={"tasks": "moving_count+state_change"}).load()
+    with pytest.raises(ConfigError, match="unknown MVBench task"):
+        MVBench(tmp_path, options={"tasks": ["moving_counts"]}).load()
     with pytest.raises(DataError, match="no MVBench task files"):
         MVBench(tmp_path / "empty").load()
 
