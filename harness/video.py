@@ -1,0 +1,261 @@
+"""The only frame reader in the project: frame policy -> indices -> decoded RGB frames.
+
+Media kinds: "video" (any container FFmpeg reads; decord or PyAV, see harness.video_backends),
+"frames" (a folder of images sorted by name), "gif", "image" (one frame; the model expands it).
+Only the sampled frames are decoded. Every failure is a VideoError naming the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from . import video_backends as vb
+from .errors import ConfigError, HarnessError, VideoError
+from .types import FramePolicy, Frames, MediaRef
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Largest frame accepted (width * height); bigger ones get a VideoError instead of an OOM.
+# Override per call (`max_pixels=`) or per process (HARNESS_MAX_PIXELS).
+MAX_PIXELS = int(os.environ.get("HARNESS_MAX_PIXELS") or 8192 * 8192)
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+FOLDER_FPS = 3.0  # frame folders without a rate: VideoLLaMA2 reads them (MVBench tvqa) at 3 fps
+GIF_FPS = 10.0  # gifs without frame delays: browsers show them at 100 ms a frame
+# A read ending this many frames (or 1 s) short of the container's own frame count is a truncated
+# file, not the usual off-by-a-frame metadata.
+_SHORT_OK = 2
+# What decoders raise on bad input (PIL raises SyntaxError for broken gifs, decord RuntimeError).
+_DECODE_ERRORS = (vb.av.FFmpegError, OSError, EOFError, ValueError, SyntaxError, RuntimeError,
+                  MemoryError, vb.DecodeError, Image.DecompressionBombError)
+
+
+@dataclass
+class VideoInfo:
+    """What a media file holds. `n_frames` may be estimated (duration * fps) when the container has
+    no frame count; `duration` in seconds."""
+
+    n_frames: int
+    fps: float
+    width: int
+    height: int
+    duration: float
+
+
+# -- indices -----------------------------------------------------------------------------------------
+def _round_half_up(x: float) -> int:
+    return math.floor(x + 0.5 + 1e-9)  # not banker's rounding: 2.5 -> 3, like the reference
+
+
+def _span(n_frames: int, fps: float, start: float | None, end: float | None) -> tuple[int, int]:
+    """First and last frame index of the (clipped) span. A clip keeps the frames shown during
+    [start, end): frame i is on screen from i/fps to (i+1)/fps."""
+    if n_frames <= 0:
+        raise VideoError("video has no frames")
+    if not (math.isfinite(fps) and fps > 0):
+        raise VideoError(f"video has no usable frame rate ({fps})")
+    if start is None and end is None:
+        return 0, n_frames - 1
+    length = n_frames / fps
+    s = max(0.0, start or 0.0)
+    e = length if end is None else min(end, length)
+    if s >= length:
+        raise VideoError(f"clip starts at {start}s, at or after the end of the video ({length:.2f}s)")
+    if s >= e:
+        raise VideoError(f"clip start {start}s is not before its end {end}s")
+    first = math.floor(s * fps + 1e-9)
+    last = min(max(math.ceil(e * fps - 1e-9) - 1, first), n_frames - 1)
+    return first, last
+
+
+def _uniform(first: int, last: int, n: int) -> list[int]:
+    """Middle frame of n equal segments over [first, last]; repeats when n exceeds the span."""
+    seg = (last - first) / n
+    return [first + _round_half_up(seg * (k + 0.5)) for k in range(n)]
+
+
+def sample_indices(policy: FramePolicy, n_frames: int, fps: float,
+                   start: float | None = None, end: float | None = None) -> list[int]:
+    """Frame indices a policy picks from a video of `n_frames` at `fps`, clipped to [start, end) s.
+    Always `policy.n` indices in uniform mode (batch shapes stay fixed), repeating if needed."""
+    first, last = _span(n_frames, fps, start, end)
+    if policy.mode == "uniform":
+        if policy.n < 1:
+            raise ConfigError(f"frame policy {policy} asks for {policy.n} frames", hint="use uniform:N with N >= 1")
+        return _uniform(first, last, policy.n)
+    if policy.mode == "fps":
+        lo, hi = max(1, policy.min_frames), policy.max_frames
+        if not policy.fps or policy.fps <= 0 or hi < lo:
+            raise ConfigError(f"bad frame policy {policy}", hint="fps:F with F > 0 and min <= max")
+        step = fps / policy.fps  # frames between samples
+        count = int((last - first + 1) / step + 1e-9)  # whole 1/F-second slots in the span
+        if count < lo or count > hi:
+            return _uniform(first, last, min(max(count, lo), hi))
+        return [first + int((k + 0.5) * step) for k in range(count)]  # the middle of each slot
+    raise ConfigError(f"unknown frame policy mode {policy.mode!r}", hint="use uniform:N or fps:F")
+
+
+# -- per-kind probing and reading --------------------------------------------------------------------
+def _frame_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise VideoError("frame folder not found", file=str(folder))
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")]
+    if not files:
+        raise VideoError(f"no image files ({', '.join(sorted(IMAGE_EXTS))}) in frame folder", file=str(folder))
+    # Natural order, so 2.jpg comes before 10.jpg; zero-padded names sort the same either way.
+    return sorted(files, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)])
+
+
+def _gif_delays(im: Image.Image) -> list[float]:
+    return [float(frame.info.get("duration") or 0) / 1000 for frame in ImageSequence.Iterator(im)]
+
+
+def _probe_kind(media: MediaRef) -> VideoInfo:
+    path = Path(media.path)
+    if media.kind == "frames":
+        files = _frame_files(path)
+        with Image.open(files[0]) as im:
+            width, height = im.size
+        fps = media.fps or FOLDER_FPS
+        return VideoInfo(len(files), fps, width, height, len(files) / fps)
+    _need_file(path)
+    if media.kind == "video":
+        s = vb.probe_stream(str(path))
+        return VideoInfo(s.n_frames, s.fps, s.width, s.height, s.duration)
+    with Image.open(path) as im:
+        width, height = im.size
+        if media.kind == "image":
+            return VideoInfo(1, 1.0, width, height, 0.0)
+        delays = _gif_delays(im)
+    total = sum(delays)
+    fps = media.fps or (len(delays) / total if total > 0 else GIF_FPS)
+    return VideoInfo(len(delays), fps, width, height, len(delays) / fps)
+
+
+def _need_file(path: Path) -> None:
+    if not path.is_file():
+        raise VideoError("file not found" if not path.exists() else "not a file", file=str(path))
+    if path.stat().st_size == 0:
+        raise VideoError("file is empty (0 bytes)", file=str(path))
+
+
+def _read_images(files: list[Path], wanted: list[int]) -> dict[int, np.ndarray]:
+    out: dict[int, np.ndarray] = {}
+    for i in wanted:
+        try:
+            with Image.open(files[i]) as im:
+                out[i] = np.asarray(im.convert("RGB"))
+        except _DECODE_ERRORS as e:  # name the frame, not just its folder
+            raise VideoError(f"cannot decode frame {files[i].name}: {e}", file=str(files[i].parent)) from e
+    return out
+
+
+def _read_gif(path: Path, wanted: list[int]) -> dict[int, np.ndarray]:
+    out: dict[int, np.ndarray] = {}
+    with Image.open(path) as im:
+        for i in wanted:  # ascending: PIL composites gif frames forward from the last one seen
+            im.seek(i)
+            out[i] = np.asarray(im.convert("RGB"))
+    return out
+
+
+# -- public -----------------------------------------------------------------------------------------
+def available_backends() -> list[str]:
+    """Video-file decoders usable here, in the order backend="auto" tries them."""
+    return (["decord"] if vb.decord_available() else []) + ["pyav"]
+
+
+def probe(media: MediaRef) -> VideoInfo:
+    """Frame count, rate and size from metadata (plus one decoded frame for videos). VideoError
+    naming the path when the file is missing, empty or unreadable."""
+    return _guard(media.path, lambda: _probe_kind(media))
+
+
+def read_frames(media: MediaRef, policy: FramePolicy, backend: str = "auto", *,
+                max_pixels: int | None = None) -> Frames:
+    """Decode the frames `policy` samples from `media` (clipped to media.start/end): (T, H, W, 3)
+    uint8 RGB at native size, with the indices read and their timestamps (index / fps, seconds)."""
+    if backend not in ("auto", "decord", "pyav"):
+        raise ConfigError(f"unknown video backend {backend!r}", hint="use auto, decord or pyav")
+    return _guard(media.path, lambda: _read(media, policy, backend, max_pixels or MAX_PIXELS))
+
+
+def _guard(path: str, fn: Callable[[], T]) -> T:
+    """Run `fn`, turning decoder and file errors into a VideoError that names `path`."""
+    try:
+        return fn()
+    except VideoError as e:
+        if e.file is None:  # raised where the path was not known (index computation)
+            raise VideoError(str(e), file=path, hint=e.hint) from e
+        raise
+    except HarnessError:
+        raise
+    except vb.DecodeError as e:
+        raise VideoError(str(e), file=path) from e
+    except _DECODE_ERRORS as e:
+        raise VideoError(f"cannot decode ({type(e).__name__}): {e}", file=path) from e
+
+
+def _read(media: MediaRef, policy: FramePolicy, backend: str, max_pixels: int) -> Frames:
+    if media.kind not in ("video", "frames", "gif", "image"):
+        raise VideoError(f"unknown media kind {media.kind!r}")
+    path = Path(media.path)
+    exact = False  # whether the frame count is the container's own (then a short read = truncated)
+    if media.kind == "video":
+        _need_file(path)
+        stream = vb.probe_stream(str(path), decode_first=False)  # the read itself proves decodability
+        info = VideoInfo(stream.n_frames, stream.fps, stream.width, stream.height, stream.duration)
+        exact = stream.exact
+    else:
+        info = _probe_kind(media)
+    if info.width * info.height > max_pixels:
+        raise VideoError(f"frames are {info.width}x{info.height}, over the limit of {max_pixels} pixels",
+                         hint="raise max_pixels / HARNESS_MAX_PIXELS if this video is meant to be read")
+    if media.kind == "image":
+        with Image.open(path) as im:
+            return Frames(np.asarray(im.convert("RGB"))[None], [0], [0.0])
+    indices = sample_indices(policy, info.n_frames, info.fps, media.start, media.end)
+    wanted = sorted(set(indices))
+    if media.kind in ("frames", "gif"):
+        got = _read_images(_frame_files(path), wanted) if media.kind == "frames" else _read_gif(path, wanted)
+        decoded = {i: (i, a) for i, a in got.items()}
+    else:
+        decoded = _decode_video(str(path), wanted, info.fps, backend)
+        if exact:
+            _check_not_truncated(decoded, info)
+    shapes = {a.shape for _, a in decoded.values()}
+    if len(shapes) != 1:
+        raise VideoError(f"frames differ in size: {sorted(shapes)}")
+    actual = [decoded[i][0] for i in indices]
+    array = np.stack([decoded[i][1] for i in indices])  # (T, H, W, 3)
+    return Frames(array, actual, [i / info.fps for i in actual])
+
+
+def _decode_video(path: str, wanted: list[int], fps: float, backend: str) -> vb.Decoded:
+    order = available_backends() if backend == "auto" else [backend]
+    if backend == "decord" and not vb.decord_available():
+        raise ConfigError("video backend decord is not installed", hint="pip install decord, or use pyav")
+    for name in order[:-1]:  # auto: decord first; any failure of it falls through to PyAV
+        try:
+            return vb.read_decord(path, wanted, fps)
+        except Exception as e:  # noqa: BLE001 - native library, assorted error types; PyAV has the last word
+            log.debug("decord failed on %s (%s); reading with PyAV", path, e)
+    return (vb.read_decord if order[-1] == "decord" else vb.read_pyav)(path, wanted, fps)
+
+
+def _check_not_truncated(decoded: vb.Decoded, info: VideoInfo) -> None:
+    short = max(req - got for req, (got, _) in decoded.items())
+    if short > max(_SHORT_OK, info.fps):
+        last = max(got for got, _ in decoded.values())
+        raise VideoError(f"truncated or corrupt: frames stop at index {last} but the container lists "
+                         f"{info.n_frames}")
