@@ -83,10 +83,12 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     cfg = config_from_args(a)
     names = parse_task_list(a.tasks)
-    model_cls = get_model_class(a.model)
+    if a.model not in MODELS and ":" not in a.model:
+        get_model_class(a.model)  # raises the did-you-mean error
     runs = [load_task(n, cfg) for n in names]
-    if a.dry_run:
+    if a.dry_run:  # the plan needs no model import (no torch)
         return _print_plan(runs, cfg)
+    model_cls = get_model_class(a.model)
     for run in runs:  # fail fast, before the model loads, when missing videos already exceed the budget
         missing = media_missing(run.samples)
         if missing and len(missing) / max(1, len(run.samples)) > cfg.max_error_rate:

@@ -1,0 +1,96 @@
+"""End to end through the CLI on the embedded demo sets: oracle 100%, constant = answer share,
+and each bad input of the core issue as a counted per-sample error with a clear message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.demo import demo_root
+from harness.records import read_records
+from harness.registry import get_task_class
+
+MCQ = ["mvbench", "videomme", "egoschema", "perception_test"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo_cache(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+def run(out: Path, *args: str) -> int:
+    return main(["run", "--output-dir", str(out), "--no-progress", *args])
+
+
+def results(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())
+
+
+def test_oracle_scores_100_and_constant_scores_the_answer_share(tmp_path):
+    tasks = ",".join(MCQ)
+    assert run(tmp_path / "oracle", "--model", "oracle", "--tasks", tasks) == 0
+    assert run(tmp_path / "const", "--model", "constant", "--model-args", "answer=A", "--tasks", tasks) == 0
+    for name in MCQ:
+        assert results(tmp_path / "oracle")["tasks"][name]["metrics"]["accuracy"] == 1.0
+        recs = read_records(tmp_path / "const" / "samples" / f"{name}.jsonl")
+        share = sum(r["target"] == "A" for r in recs) / len(recs)
+        assert results(tmp_path / "const")["tasks"][name]["metrics"]["accuracy"] == pytest.approx(share, abs=1e-6)
+        assert all(r["frames"]["indices"] and len(r["frames"]["indices"]) == 8 for r in recs)
+
+
+def test_dry_run_prints_the_plan_without_a_model(tmp_path, capsys):
+    assert run(tmp_path, "--model", "videollama2", "--tasks", "mvbench,videomme", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "mvbench [test] samples=" in out and "videomme" in out and not (tmp_path / "results.json").exists()
+
+
+@pytest.fixture
+def broken_root(tmp_path) -> Path:
+    """A copy of the Perception Test demo with one missing, one truncated, one empty video and
+    one annotation record whose video path escapes the root."""
+    root = tmp_path / "data" / "perception_test"
+    shutil.copytree(demo_root(get_task_class("perception_test")), root)
+    videos = sorted((root / "videos").glob("*.mp4"))
+    videos[0].unlink()
+    videos[1].write_bytes(videos[1].read_bytes()[:300])
+    videos[2].write_bytes(b"")
+    ann = root / "mc_question_valid.json"
+    data = json.loads(ann.read_text())
+    first = sorted(data)[3]
+    data["../../escape"] = data.pop(first)
+    ann.write_text(json.dumps(data))
+    return root
+
+
+def test_bad_videos_are_per_sample_errors_counted_and_fail_the_exit_code(tmp_path, broken_root, capsys):
+    data_root = broken_root.parent
+    # Default --max-error-rate 0: missing videos fail fast, before the model loads, with the list.
+    assert run(tmp_path / "o1", "--model", "constant", "--tasks", "perception_test", "--data-root", str(data_root)) == 2
+    err = capsys.readouterr().err
+    assert "videos are missing" in err and "Traceback" not in err
+    # Allowed: the run completes, each bad sample is an error naming its file, and nothing is dropped.
+    assert run(tmp_path / "o2", "--model", "constant", "--tasks", "perception_test", "--data-root", str(data_root),
+               "--max-error-rate", "0.5") == 0
+    recs = read_records(tmp_path / "o2" / "samples" / "perception_test.jsonl")
+    errors = [r for r in recs if r["state"] == "error"]
+    t = results(tmp_path / "o2")["tasks"]["perception_test"]
+    # 48 questions; the escaping video record (3 questions) becomes one error sample for the record
+    assert t["n_samples"] == len(recs) == 46 and t["n_errors"] == len(errors) >= 4
+    text = " ".join(r["error"] for r in errors)
+    assert "escapes the data root" in text and str(broken_root / "videos") in text
+    assert run(tmp_path / "o3", "--model", "constant", "--tasks", "perception_test", "--data-root", str(data_root),
+               "--max-error-rate", "0.01") == 1
+
+
+def test_verify_lists_every_unusable_video(broken_root, capsys):
+    assert main(["verify", "--tasks", "perception_test", "--data-root", str(broken_root.parent)]) == 1
+    out = capsys.readouterr().out
+    bad_lines = [line for line in out.splitlines() if line.startswith("perception_test ")]
+    assert len(bad_lines) >= 4 and "samples ready" in out
