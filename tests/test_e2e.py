@@ -86,7 +86,7 @@ def test_bad_videos_are_per_sample_errors_counted_and_fail_the_exit_code(tmp_pat
     text = " ".join(r["error"] for r in errors)
     assert "escapes the data root" in text and str(broken_root / "videos") in text
     assert run(tmp_path / "o3", "--model", "constant", "--tasks", "perception_test", "--data-root", str(data_root),
-               "--max-error-rate", "0.01") == 1
+               "--max-error-rate", "0.1") == 1  # 10/46 failed > 10%
 
 
 def test_verify_lists_every_unusable_video(broken_root, capsys):
