@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from . import __version__
+from .faultpoints import crash_point
 from .records import atomic_write_text
 
 SCHEMA_VERSION = 1
@@ -78,5 +79,6 @@ def markdown_table(results: dict[str, Any]) -> str:
 
 
 def write_results(outdir: Path, results: dict[str, Any]) -> None:
+    crash_point("mid_results")  # the table is new, results.json still the old one (or absent)
     atomic_write_text(outdir / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(outdir / "results.md", markdown_table(results))

@@ -19,6 +19,7 @@ from . import dist
 from .config import RunConfig
 from .demo import cache_dir, demo_root
 from .errors import HarnessError
+from .faultpoints import crash_point
 from .inference import run_shard
 from .model import ModelAdapter
 from .records import index_keys, write_records
@@ -124,10 +125,17 @@ def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
                                hint="a rank died; rerun the same command to finish only the missing samples")
         time.sleep(1.0)
     merged, rank_files = _paths(cfg.output_dir, name)
-    write_records(merged, _merged_lines(found, run.keys))
+    write_records(merged, _crash_midway(_merged_lines(found, run.keys), "mid_merge", len(run.keys)))
     for p in rank_files:  # safe: everything they held that is still wanted is in the merged file
         p.unlink(missing_ok=True)
     return merged
+
+
+def _crash_midway(records: Iterator[dict[str, Any]], point: str, n: int) -> Iterator[dict[str, Any]]:
+    for i, rec in enumerate(records):
+        if i == n // 2:
+            crash_point(point)
+        yield rec
 
 
 def make_judge(task: Task, cfg: RunConfig) -> Any:
@@ -176,6 +184,7 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         run_shard(run.task, model, mine, run.policy, run.gen_kwargs, out, cfg.decode_workers,
                   cfg.progress and ctx.is_main)
     infer_s = time.perf_counter() - t0
+    crash_point("after_infer")
     if not ctx.is_main:
         return None
     entries = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+from .faultpoints import crash_point
 from .records import iter_records, write_records
 
 from .scoring import state_counts
@@ -87,6 +88,7 @@ def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True)
 
     def _finish(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         score_records(task, chunk, judge, progress)
+        crash_point("mid_score")
         slim.extend({k: v for k, v in r.items() if k not in SLIM_DROP} for r in chunk)
         return chunk
 
