@@ -1,0 +1,34 @@
+"""The judge cache: SQLite (atomic commits, safe across processes), keyed by content."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+
+class JudgeCache:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.commit()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        from .judge import Verdict
+
+        with self._lock:
+            row = self._db.execute("SELECT value FROM verdicts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        d = json.loads(row[0])
+        return Verdict(d.get("data"), d.get("reason"), d.get("model"), False, d.get("usage") or {})
+
+    def put(self, key: str, verdict: Any) -> None:
+        value = json.dumps({"data": verdict.data, "reason": verdict.reason, "model": verdict.model, "usage": verdict.usage})
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO verdicts (key, value) VALUES (?, ?)", (key, value))
+            self._db.commit()
