@@ -47,6 +47,8 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
         if rec.get("error"):
             rec["state"], rec["correct"] = "error", None
         elif task.scoring == "judge" and not task.server_scored:
+            parsed = task.parse(sample_from_record(rec), rec.get("prediction") or "")
+            rec["parsed"], rec["rule"] = parsed.answer, parsed.rule  # kept for exact-match metrics
             to_judge.append(rec)
         else:
             _score_local(task, rec)

@@ -84,7 +84,6 @@ class OpenQATask(Task):
     def apply_verdicts(self, record: dict[str, Any], verdicts: list[Verdict]) -> None:
         v = verdicts[0]
         record["judge"] = {"data": v.data, "reason": v.reason, "model": v.model, "cached": v.cached}
-        record["parsed"] = (record.get("prediction") or "").strip() or None
         if v.data is None:
             record["state"], record["correct"], record["score"] = "unscored", None, None
         else:

@@ -27,7 +27,9 @@ def normalise(text: str | None) -> str:
 
 def exact_match_accuracy(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The official scorer's rule: prediction string == answer string (we normalise case/space)."""
-    hits = [normalise(r.get("prediction")) == normalise(r.get("target")) for r in records if not r.get("error")]
+    # scored records carry `parsed` (the stripped prediction; full predictions are not kept in memory)
+    hits = [normalise(r["parsed"] if "parsed" in r else r.get("prediction")) == normalise(r.get("target"))
+            for r in records if not r.get("error")]
     return {"accuracy_exact": round(sum(hits) / len(hits), 6) if hits else None}
 
 
