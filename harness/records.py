@@ -108,32 +108,26 @@ class RecordWriter:
         self.close()
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file + rename: readers see the old file or the new one, never half."""
+def atomic_write_lines(path: Path, chunks: Iterable[str]) -> None:
+    """Write text chunks via a temp file + rename: readers see the old file or the new one,
+    never half; chunks are streamed, so nothing is joined in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_lines(path, [text])
 
 
 def write_records(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    """Atomically (temp file + rename) write records, streaming: no joined copy in memory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_lines(path, (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records))
