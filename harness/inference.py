@@ -37,6 +37,8 @@ def base_record(sample: Sample, key: str, policy: FramePolicy) -> dict[str, Any]
     return {"key": key, "id": sample.id, "task": sample.task, "subset": sample.subset,
             "question": sample.question, "options": sample.options, "target": sample.answer,
             "meta": sample.meta, "frames": {"policy": str(policy), "indices": None, "timestamps": None},
+            "media": ({"path": sample.media.path, "kind": sample.media.kind, "start": sample.media.start,
+                       "end": sample.media.end, "fps": sample.media.fps} if sample.media else None),
             "prediction": None, "extra_predictions": None, "error": sample.error}
 
 

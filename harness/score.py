@@ -67,7 +67,7 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
     return records
 
 
-SLIM_DROP = ("question", "options", "prediction", "extra_predictions", "frames", "key")
+SLIM_DROP = ("question", "options", "prediction", "extra_predictions", "frames", "key", "media")
 CHUNK = 20_000
 
 
