@@ -102,3 +102,13 @@ def test_html_escapes_model_output_and_renders_in_chromium(runs, tmp_path):
                     "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'ud'}",
                     f"--screenshot={shot}", "--window-size=1280,1600", out.as_uri()], capture_output=True, timeout=90)
     assert shot.exists() and shot.stat().st_size > 5000  # a rendered page, kept with the test's artefacts
+
+
+def test_compare_lists_deltas_and_flipped_samples(tmp_path, capsys):
+    recs_a = [{"id": f"s{i}", "correct": i < 6, "state": "scored"} for i in range(10)]
+    recs_b = [{"id": f"s{i}", "correct": i < 4 or i == 9, "state": "scored"} for i in range(10)]
+    a = write_run(tmp_path, "a", "m1", {"mvbench": {"metrics": {"accuracy": 0.6}}}, {"mvbench": recs_a})
+    b = write_run(tmp_path, "b", "m2", {"mvbench": {"metrics": {"accuracy": 0.5}}}, {"mvbench": recs_b})
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "-10.0" in out and "3 flipped: s4 (broke), s5 (broke), s9 (fixed)" in out
