@@ -30,7 +30,7 @@ def compare(a: Path, b: Path) -> tuple[list[list[Any]], dict[str, list[tuple[str
 def cmd_compare(a: Any) -> int:
     rows, flips = compare(a.run_a, a.run_b)
     print(tabulate(rows, headers=["task", "paired n", "A acc", "B acc", "delta", "fixed", "broke", "p (McNemar)"],
-                   tablefmt="github"))
+                   tablefmt="github", disable_numparse=True))
     for task, items in flips.items():
         if items:
             shown = ", ".join(f"{i} ({k})" for i, k in items[: a.show])
