@@ -13,6 +13,10 @@ class JudgeCache:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        # WAL + synchronous=NORMAL: a commit per verdict without an fsync each (the event loop
+        # must not stall on disk); a crash can lose only the last verdicts, which are re-asked.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._db.commit()
         self._lock = threading.Lock()
