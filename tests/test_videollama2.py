@@ -25,12 +25,23 @@ REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "videollama
 VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, image_size=336, patch_size=14)
 
 
+# The config the reference shapes were read with (shared/reference/*.json "config"), inline so
+# the round-trip tests run where the shared folder is absent.
+TINY = {"mm_hidden_size": 32, "hidden_size": 64, "num_frames": 8, "mm_vision_select_layer": -2,
+        "mm_vision_select_feature": "patch", "image_aspect_ratio": "pad", "num_hidden_layers": 2, "vocab_size": 1000}
+
+
+def make_config(model_type: str, projector: str, vision: dict = VISION):
+    extra = {"num_local_experts": 4, "num_experts_per_tok": 2} if "mixtral" in model_type else {}
+    return CONFIGS[model_type](**TINY, mm_projector_type=projector, intermediate_size=128, num_attention_heads=4,
+                               num_key_value_heads=2, vision_config=vision, **extra)
+
+
 def config_from_reference(name: str):
     ref = json.loads((REF / f"{name}.json").read_text())
     c = dict(ref["config"])
-    extra = {"num_local_experts": 4, "num_experts_per_tok": 2} if "mixtral" in name else {}
-    return ref, CONFIGS[c.pop("model_type")](**c, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2,
-                                              vision_config=VISION, **extra)
+    assert {k: c[k] for k in TINY} == TINY
+    return ref, make_config(c["model_type"], c["mm_projector_type"])
 
 
 @pytest.mark.skipif(not REF.exists(), reason="shared reference shapes not present")
@@ -47,8 +58,7 @@ def test_keys_and_shapes_match_the_official_classes(name):
                                                    ("videollama2_mixtral", "stc_connector_v35"),
                                                    ("videollama2_qwen2", "mlp2x_gelu")])
 def test_save_reload_round_trip_has_no_missing_keys_and_same_outputs(tmp_path, model_type, projector):
-    _, cfg = config_from_reference("mixtral-stc" if "mixtral" in model_type else "qwen2-stc")
-    cfg = CONFIGS[model_type](**{**cfg.to_dict(), "mm_projector_type": projector, "vision_config": {**VISION, "image_size": 56}})
+    cfg = make_config(model_type, projector, {**VISION, "image_size": 56})
     torch.manual_seed(0)
     model = MODELS[model_type](cfg).eval()
     save_checkpoint(model, tmp_path, shard_bytes=200_000)  # force several shards + an index
