@@ -76,6 +76,7 @@ def leaderboard(run_dirs: list[Path], with_ci: bool = True, published: bool = Fa
         name = f"{r['model']['name']} ({d.name})"
         rows.append({"run": name, "cells": [cell(r["tasks"].get(t), p, with_ci) for t in tasks for p, _ in COLUMNS[t]]})
     if published and PUBLISHED.exists():
+        user_rows = list(rows)
         for ref in json.loads(PUBLISHED.read_text())["models"]:
             cells = []
             for t in tasks:
@@ -83,6 +84,11 @@ def leaderboard(run_dirs: list[Path], with_ci: bool = True, published: bool = Fa
                     v = (ref.get("scores") or {}).get(t, {}).get(p)
                     cells.append({"value": v, "text": "–" if v is None else f"{v:g}"})
             rows.append({"run": f"{ref['name']} [published: {ref['source']}]", "cells": cells})
+            for u in user_rows:  # deltas: a run minus the published number, where both exist
+                deltas = [{"value": None, "text": "–"} if a["value"] is None or b["value"] is None else
+                          {"value": a["value"] - b["value"], "text": f"{a['value'] - b['value']:+.1f}"}
+                          for a, b in zip(u["cells"], cells)]
+                rows.append({"run": f"Δ {u['run']} vs {ref['name']}", "cells": deltas, "delta": True})
     mixed = sorted(t for t, v in versions.items() if len(v) > 1)
     return {"headers": headers, "rows": rows, "mixed_versions": mixed}
 
@@ -111,15 +117,16 @@ def to_latex(board: dict[str, Any]) -> str:
         return s
 
     n = len(board["headers"]) - 1
-    best = [max((r["cells"][i]["value"] for r in board["rows"] if r["cells"][i]["value"] is not None), default=None)
-            for i in range(n)]
+    best = [max((r["cells"][i]["value"] for r in board["rows"] if r["cells"][i]["value"] is not None
+                 and not r.get("delta")), default=None) for i in range(n)]
     lines = [r"\begin{tabular}{l" + "r" * n + "}", r"\toprule", " & ".join(esc(h) for h in board["headers"]) + r" \\",
              r"\midrule"]
     for r in board["rows"]:
         cells = []
         for i, c in enumerate(r["cells"]):
             text = "--" if c["value"] is None else f"{c['value']:.1f}"
-            cells.append(rf"\textbf{{{text}}}" if c["value"] is not None and c["value"] == best[i] else text)
+            bold = c["value"] is not None and c["value"] == best[i] and not r.get("delta")
+            cells.append(rf"\textbf{{{text}}}" if bold else text)
         lines.append(" & ".join([esc(r["run"])] + cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

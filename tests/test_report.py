@@ -112,3 +112,12 @@ def test_compare_lists_deltas_and_flipped_samples(tmp_path, capsys):
     assert main(["compare", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "-10.0" in out and "3 flipped: s4 (broke), s5 (broke), s9 (fixed)" in out
+
+
+def test_published_rows_come_with_deltas(runs):
+    board = leaderboard(runs, published=True)
+    names = [r["run"] for r in board["rows"]]
+    assert any("[published:" in n for n in names)
+    delta = next(r for r in board["rows"] if r["run"].startswith("Δ vl2-7b (run_a)"))
+    mv = board["headers"][1:].index("MVBench")
+    assert delta["cells"][mv]["text"] == "+0.0"  # 54.6 here vs 54.6 published
