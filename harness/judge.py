@@ -1,228 +1,288 @@
 """The one GPT judge every judged task uses: OpenAI, Azure OpenAI or any compatible base_url.
 
-Async with a concurrency limit, bounded retries with backoff that honours Retry-After, a
+Async with a concurrency limit, bounded retries with backoff that honours Retry-After, a hard
 per-request timeout, answers parsed as data (never eval), a persistent content-keyed cache, and
-`unscored` (with its reason) for anything that still fails: never a 0, never a pass.
+`unscored` (with its reason) for anything that still fails: never a 0, never a pass. A refused
+credential or a missing model/deployment (401/403/404) stops the run with a JudgeError instead:
+that is configuration, not a property of any one answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
-import os
 import random
-from dataclasses import asdict, dataclass, field, fields
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from . import judge_client
 from .config import parse_kv
 from .errors import ConfigError, JudgeError
 from .judge_parse import TEMPLATE_DIR, Template, load_template, parse_verdict
 from .judge_store import JudgeCache
 
-# USD per 1M tokens (prompt, completion), for the cost estimate only.
-PRICES = {"gpt-3.5-turbo": (0.5, 1.5), "gpt-35-turbo": (0.5, 1.5), "gpt-4o-mini": (0.15, 0.6), "gpt-4o": (2.5, 10.0),
-          "gpt-4.1-mini": (0.4, 1.6), "gpt-4.1": (2.0, 8.0)}
+ALIASES = {"deployment": "model", "endpoint": "base_url"}
+FATAL = {401: "the key was refused", 403: "the key may not use this model", 404: "no such model/deployment or path"}
+NOT_RETRIED = {400, 413, 422}  # about this one request (e.g. a content filter): asking again will not help
 
 
 @dataclass(frozen=True)
 class JudgeConfig:
     provider: str = "openai"  # "openai" (also any compatible base_url) | "azure"
     model: str = "gpt-3.5-turbo-0125"  # model name, or the Azure deployment
-    base_url: str | None = None
-    api_version: str | None = None
-    temperature: float = 0.0  # the official scripts used 0.7: re-judging then drifts; we pin 0
+    base_url: str | None = None  # else OPENAI_BASE_URL / AZURE_OPENAI_ENDPOINT
+    api_version: str | None = None  # Azure; else OPENAI_API_VERSION
+    temperature: float = 0.0  # the official scripts used 0.7, so re-judging drifted; we pin 0
     concurrency: int = 8
-    retries: int = 4
-    timeout: float = 60.0
-    max_tokens: int = 64
-    backoff: float = 1.0  # first retry wait, doubling, with jitter
-    retry_unscored: bool = False  # re-ask items a previous run left unscored
+    retries: int = 4  # attempts = retries + 1
+    timeout: float = 60.0  # seconds per request, a hard deadline
+    max_tokens: int = 64  # the answer is a short dict
+    backoff: float = 1.0  # first retry wait in seconds, doubling, with jitter
+    retry_unscored: bool = False  # re-ask items a previous run left unscored instead of using the cache
+
+    def __post_init__(self) -> None:
+        checks = [(self.provider in ("openai", "azure"), ("provider must be openai or azure (a compatible server is "
+                                                         "provider=openai,base_url=URL)")),
+                  (bool(self.model), "model must be set"), (self.concurrency >= 1, "concurrency must be >= 1"),
+                  (0 <= self.retries <= 20, "retries must be 0..20"), (self.timeout > 0, "timeout must be > 0"),
+                  (self.max_tokens >= 1, "max_tokens must be >= 1"), (0 <= self.temperature <= 2, "temperature must be 0..2"),
+                  (self.backoff >= 0, "backoff must be >= 0")]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"bad judge setting: {message}")
 
     @classmethod
-    def resolve(cls, task_default: dict[str, Any], cli_spec: str | None) -> "JudgeConfig":
-        values = {**task_default, **parse_kv(cli_spec, "--judge")}
-        known = {f.name for f in fields(cls)}
-        bad = sorted(set(values) - known)
+    def resolve(cls, task_default: dict[str, Any], cli_spec: str | None) -> JudgeConfig:
+        """The task's default judge block, overridden key by key by `--judge k=v,k=v`."""
+        values: dict[str, Any] = {}
+        for source in (task_default or {}, parse_kv(cli_spec, "--judge")):
+            values.update({ALIASES.get(k, k): v for k, v in source.items()})
+        if any("key" in k.lower() for k in values):  # refused without ever echoing the value
+            raise ConfigError("a judge API key is never an option", hint="export OPENAI_API_KEY or AZURE_OPENAI_API_KEY")
+        kinds = {f.name: f.type for f in fields(cls)}
+        bad = sorted(set(values) - set(kinds))
         if bad:
-            raise ConfigError(f"unknown --judge keys {bad}", hint=f"known: {', '.join(sorted(known))}")
-        if values.get("provider", "openai") not in ("openai", "azure"):
-            raise ConfigError(f"judge provider {values['provider']!r} is not openai or azure",
-                              hint="an OpenAI-compatible server is provider=openai,base_url=URL")
-        return cls(**values)
+            raise ConfigError(f"unknown --judge keys {bad}", hint=f"known: {', '.join(sorted(kinds) + sorted(ALIASES))}")
+        return cls(**{k: _coerce(k, v, str(kinds[k])) for k, v in values.items()})
 
     def public(self) -> dict[str, Any]:
-        """Safe to print and store: no credentials are part of the config at all."""
-        return asdict(self)
+        """What is printed at start and written to results: the endpoint really used (config or
+        environment, without credentials in it) and the name of the key variable, never the key."""
+        return {**asdict(self), **judge_client.public_endpoint(self)}
+
+
+def _coerce(name: str, value: Any, kind: str) -> Any:
+    """`--judge` values arrive JSON-decoded (`model=4` is the int 4); give each field its type."""
+    if value is None and "None" in kind:
+        return None
+    if kind.startswith("str"):
+        return str(value)
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigError(f"judge setting {name}={value!r} is not of type {kind}")
 
 
 @dataclass
 class JudgeItem:
-    template: str  # file under tasks/prompts/judge/
+    template: str  # file name under tasks/prompts/judge/
     fields: dict[str, str]
 
 
 @dataclass
 class Verdict:
-    data: dict[str, Any] | None
-    reason: str | None = None
-    model: str | None = None
-    cached: bool = False
+    data: dict[str, Any] | None  # the parsed answer, validated against the template's schema
+    reason: str | None = None  # why unscored (data is None)
+    model: str | None = None  # as returned by the API
+    cached: bool = False  # no request was spent on it in this run
     usage: dict[str, int] = field(default_factory=dict)
-
-
-def _retry_after(error: Any, default: float) -> float:
-    """Seconds the server asked us to wait (Retry-After / retry-after-ms), capped at 60."""
-    headers = getattr(getattr(error, "response", None), "headers", None) or {}
-    try:
-        if headers.get("retry-after-ms"):
-            return min(60.0, float(headers["retry-after-ms"]) / 1000)
-        if headers.get("retry-after"):
-            return min(60.0, float(headers["retry-after"]))
-    except ValueError:
-        pass
-    return default
+    template_hash: str | None = None
 
 
 class Judge:
-    def __init__(self, config: JudgeConfig, cache_dir: Path):
+    def __init__(self, config: JudgeConfig, cache_dir: Path, template_dir: Path | None = None):
         self.config = config
+        self.template_dir = Path(template_dir) if template_dir else TEMPLATE_DIR
         self.cache = JudgeCache(Path(cache_dir) / "judge.sqlite")
-        self._stats = {"requests": 0, "cache_hits": 0, "retries": 0, "unscored": 0, "judged": 0,
-                       "prompt_tokens": 0, "completion_tokens": 0}
         self._templates: dict[str, Template] = {}
-
-    # -- credentials ------------------------------------------------------------------------
-    def _key(self) -> str | None:
-        env = "AZURE_OPENAI_API_KEY" if self.config.provider == "azure" else "OPENAI_API_KEY"
-        return os.environ.get(env)
+        self._stats: Counter[str] = Counter()
+        self._reasons: Counter[str] = Counter()
+        self._tokens: dict[str, Counter[str]] = {}  # per model as returned, for the cost estimate
 
     def preflight(self) -> None:
         """Fail before any inference when the judge cannot possibly work (no network call)."""
-        c = self.config
-        if c.provider == "azure":
-            if not self._key():
-                raise JudgeError("the Azure judge needs AZURE_OPENAI_API_KEY in the environment",
-                                 hint="export it (never put a key on the command line), or run with --predict-only")
-            if not (c.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT")):
-                raise JudgeError("the Azure judge needs an endpoint", hint="export AZURE_OPENAI_ENDPOINT or --judge base_url=...")
-            if not (c.api_version or os.environ.get("OPENAI_API_VERSION")):
-                raise JudgeError("the Azure judge needs an API version", hint="export OPENAI_API_VERSION or --judge api_version=...")
-        elif not self._key() and not (c.base_url or os.environ.get("OPENAI_BASE_URL")):
-            raise JudgeError("the OpenAI judge needs OPENAI_API_KEY in the environment",
-                             hint="export it, point --judge base_url=URL at a compatible server, or run with --predict-only")
+        judge_client.preflight(self.config)
 
-    def _client(self) -> Any:
-        import openai
-
-        c = self.config
-        common = {"timeout": c.timeout, "max_retries": 0}  # retries are ours: bounded, logged, Retry-After aware
-        if c.provider == "azure":
-            return openai.AsyncAzureOpenAI(api_key=self._key(), azure_endpoint=c.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT"),
-                                           api_version=c.api_version or os.environ.get("OPENAI_API_VERSION"), **common)
-        # a local compatible server needs no key; the client insists on a value
-        return openai.AsyncOpenAI(api_key=self._key() or "no-key", base_url=c.base_url, **common)
-
-    # -- judging -----------------------------------------------------------------------------
     def template(self, name: str) -> Template:
         if name not in self._templates:
-            self._templates[name] = load_template(TEMPLATE_DIR / name)
+            self._templates[name] = load_template(self.template_dir / name)
         return self._templates[name]
 
     def cache_key(self, item: JudgeItem) -> str:
-        # Keyed by the configured model + template hash + fields: the model as returned by the API
-        # is only known after a call, so it is stored in the entry (and in results) instead.
-        t = self.template(item.template)
-        blob = json.dumps([self.config.provider, self.config.model, self.config.temperature, t.hash, item.fields],
+        # Content key: everything that shapes the answer. The judge model *as returned by the API*
+        # is only known after a call, so the lookup uses the configured model (with provider and
+        # sampling settings) and the returned model is stored in the entry and in every result.
+        c, t = self.config, self.template(item.template)
+        blob = json.dumps([c.provider, c.model, c.temperature, c.max_tokens, t.name, t.hash, item.fields],
                           sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    # -- running -------------------------------------------------------------------------------
     def run(self, items: list[JudgeItem], progress: bool = True) -> list[Verdict]:
-        return asyncio.run(self._run_all(items, progress))
+        """Verdicts in the order of `items`. Raises JudgeError on a refused key or unknown model."""
+        if not items:
+            return []
+        coro = self._run_all(items, progress)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        return _in_thread(coro)  # called from inside an event loop (a notebook): use a fresh loop
 
     async def _run_all(self, items: list[JudgeItem], progress: bool) -> list[Verdict]:
-        out: list[Verdict | None] = [None] * len(items)
-        todo = []
-        for i, it in enumerate(items):
-            hit = self.cache.get(self.cache_key(it))
-            if hit is not None and (hit.data is not None or not self.config.retry_unscored):
-                hit.cached = True
-                out[i] = hit
-                self._stats["cache_hits"] += 1
+        keys = [self.cache_key(it) for it in items]
+        done: dict[str, Verdict] = {}
+        todo: dict[str, JudgeItem] = {}
+        for key, item in zip(keys, items):
+            if key in done or key in todo:
+                continue
+            hit = self.cache.get(key)
+            if hit is not None and (hit.get("data") is not None or not self.config.retry_unscored):
+                done[key] = Verdict(hit.get("data"), hit.get("reason"), hit.get("model"), True,
+                                    hit.get("usage") or {}, hit.get("template_hash"))
             else:
-                todo.append(i)
+                todo[key] = item
         if todo:
-            client = self._client()
-            sem = asyncio.Semaphore(max(1, self.config.concurrency))
-            bar = tqdm(total=len(todo), desc="judge", unit="item", disable=not progress, leave=False)
+            await self._ask_all(todo, done, progress)
+        out, seen = [], set()
+        for key in keys:
+            v = done[key]
+            if key not in todo:
+                self._stats["cache_hits"] += 1
+            elif key in seen:  # the same content twice in this run: asked once
+                v = replace(v, cached=True)
+                self._stats["deduplicated"] += 1
+            seen.add(key)
+            self._stats["items"] += 1
+            self._stats["judged" if v.data is not None else "unscored"] += 1
+            if v.data is None:
+                self._reasons[(v.reason or "?").split(":")[0].split(" (after")[0]] += 1
+            out.append(v)
+        return out
 
-            async def one(i: int) -> None:
-                async with sem:
-                    out[i] = await self._judge_one(client, items[i])
-                self.cache.put(self.cache_key(items[i]), out[i])
-                bar.update(1)
+    async def _ask_all(self, todo: dict[str, JudgeItem], done: dict[str, Verdict], progress: bool) -> None:
+        client = judge_client.make_client(self.config)
+        sem = asyncio.Semaphore(self.config.concurrency)
+        bar = tqdm(total=len(todo), desc="judge", unit="item", disable=not progress, leave=False)
 
-            try:
-                await asyncio.gather(*(one(i) for i in todo))
-            finally:
-                bar.close()
-                await client.close()
-        for v in out:
-            self._stats["judged" if v and v.data is not None else "unscored"] += 0 if v is None or v.cached else 1
-        return [v for v in out if v is not None]
+        async def one(key: str, item: JudgeItem) -> None:
+            async with sem:
+                v = await self._ask(client, item)
+            done[key] = v
+            self.cache.put(key, {"data": v.data, "reason": v.reason, "model": v.model, "usage": v.usage,
+                                 "template_hash": v.template_hash})
+            bar.update(1)
 
-    async def _judge_one(self, client: Any, item: JudgeItem) -> Verdict:
+        tasks = [asyncio.create_task(one(k, it)) for k, it in todo.items()]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # a fatal JudgeError (or Ctrl-C): stop the rest, keep what is cached
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            bar.close()
+            await client.close()
+
+    async def _ask(self, client: Any, item: JudgeItem) -> Verdict:
         import openai
 
-        t = self.template(item.template)
+        c, t = self.config, self.template(item.template)
         messages = t.messages(item.fields)
-        last = "no attempt"
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                self._stats["retries"] += 1
-            wait = self.config.backoff * (2 ** attempt) * (0.5 + random.random())
+        usage: Counter[str] = Counter()
+        last, model = "no attempt", None
+        for attempt in range(c.retries + 1):
+            wait = min(judge_client.MAX_WAIT, c.backoff * 2 ** attempt * random.uniform(0.5, 1.5))
+            self._stats["requests"] += 1
             try:
-                self._stats["requests"] += 1
-                resp = await client.chat.completions.create(model=self.config.model, messages=messages,
-                                                            temperature=self.config.temperature,
-                                                            max_tokens=self.config.max_tokens)
-                usage = {"prompt_tokens": getattr(resp.usage, "prompt_tokens", 0) or 0,
-                         "completion_tokens": getattr(resp.usage, "completion_tokens", 0) or 0} if resp.usage else {}
-                for k, v in usage.items():
-                    self._stats[k] += v
-                text = (resp.choices[0].message.content or "") if resp.choices else ""
-                data, problem = parse_verdict(text, t.schema)
-                if data is not None:
-                    return Verdict(data, None, getattr(resp, "model", None), usage=usage)
-                last = f"unparseable judge answer ({problem}): {text[:120]!r}"
-                wait = self.config.backoff * 0.1
-            except openai.RateLimitError as e:
-                last = "rate limited (429)"
-                wait = _retry_after(e, wait)
-            except openai.APITimeoutError:
-                last = f"timed out after {self.config.timeout:g}s"
+                async with asyncio.timeout(c.timeout):  # hard deadline, even for a server that trickles bytes
+                    resp = await client.chat.completions.create(model=c.model, messages=messages, temperature=c.temperature,
+                                                                max_tokens=c.max_tokens)
+                served, u, text = _read(resp)
+            except (TimeoutError, openai.APITimeoutError):
+                last = f"timed out after {c.timeout:g} s"
             except openai.APIStatusError as e:
-                last = f"HTTP {e.status_code}"
-                if e.status_code in (400, 401, 403, 404):  # will not get better by asking again
-                    return Verdict(None, self._redact(f"{last}: {e.message}"))
+                code = e.status_code
+                if code in FATAL:
+                    raise JudgeError(judge_client.redact(f"the judge endpoint answered HTTP {code}: {FATAL[code]} "
+                                                         f"({str(e.message)[:200]})"),
+                                     hint="check the key variable, --judge model= (Azure: the deployment name), "
+                                          "base_url and api_version") from None
+                last = f"HTTP {code}" + (" rate limited" if code == 429 else "")
+                if code in NOT_RETRIED:
+                    return self._unscored(f"{last}: {str(e.message)[:200]}", model, usage, t)
+                asked = judge_client.retry_after(getattr(e.response, "headers", None))
+                wait = wait if asked is None else asked  # the server knows when it can take us again
             except openai.APIConnectionError as e:
                 last = f"connection failed: {type(e).__name__}"
-            except Exception as e:  # e.g. a 200 with a truncated body: the client cannot decode it
-                last = f"bad response: {type(e).__name__}"
-            if attempt < self.config.retries:
+            except (openai.OpenAIError, ValueError) as e:  # a 200 whose body is not a chat completion
+                last = f"bad response: {type(e).__name__}: {str(e)[:80]}"
+            else:
+                model = served or model
+                usage.update(u)
+                self._tokens.setdefault(model or c.model, Counter()).update(u)
+                data, problem = parse_verdict(text, t.schema)
+                if data is not None:
+                    return Verdict(data, None, model, False, dict(usage), t.hash)
+                last = f"unparseable answer: {problem}; got {str(text)[:80]!r}"
+                wait = min(wait, c.backoff)  # a bad answer is not server load: ask again soon
+            if attempt < c.retries:
+                self._stats["retries"] += 1
                 await asyncio.sleep(wait)
-        return Verdict(None, self._redact(f"{last} (after {self.config.retries + 1} attempts)"))
+        return self._unscored(f"{last} (after {c.retries + 1} attempts)", model, usage, t)
 
-    def _redact(self, text: str) -> str:
-        key = self._key()
-        return text.replace(key, "[redacted]") if key else text
+    @staticmethod
+    def _unscored(reason: str, model: str | None, usage: Counter[str], t: Template) -> Verdict:
+        return Verdict(None, judge_client.redact(reason), model, False, dict(usage), t.hash)
 
     def stats(self) -> dict[str, Any]:
-        s = dict(self._stats)
-        price = next((p for name, p in PRICES.items() if self.config.model.startswith(name)), None)
-        s["estimated_cost_usd"] = (round((s["prompt_tokens"] * price[0] + s["completion_tokens"] * price[1]) / 1e6, 4)
-                                   if price else None)
+        """Counts for results.json: items, cache hits, requests, retries, unscored (by reason),
+        tokens and the estimated cost of this run's requests, models as returned, template hashes."""
+        s: dict[str, Any] = {k: self._stats[k] for k in ("items", "cache_hits", "deduplicated", "requests", "retries",
+                                                          "judged", "unscored")}
+        s["unscored_reasons"] = dict(self._reasons)
+        s["prompt_tokens"] = sum(c["prompt_tokens"] for c in self._tokens.values())
+        s["completion_tokens"] = sum(c["completion_tokens"] for c in self._tokens.values())
+        s["estimated_cost_usd"] = judge_client.estimate_cost(self._tokens)
+        s["models_returned"] = sorted(self._tokens)
+        s["templates"] = {name: t.hash for name, t in sorted(self._templates.items())}
         return s
+
+
+def _read(resp: Any) -> tuple[str | None, dict[str, int], str | None]:
+    """(model as returned, token usage, answer text) of a chat completion; ValueError for a 200
+    whose body is something else (an HTML error page from a proxy comes back as a str)."""
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list):
+        raise ValueError(f"not a chat completion: {type(resp).__name__}")  # noqa: TRY004 (handled with decode errors)
+    usage = getattr(resp, "usage", None)
+    u = {k: int(getattr(usage, k, 0) or 0) for k in ("prompt_tokens", "completion_tokens")} if usage else {}
+    text = getattr(getattr(choices[0], "message", None), "content", None) if choices else None
+    model = getattr(resp, "model", None)
+    return (model if isinstance(model, str) else None), u, text
+
+
+def _in_thread(coro: Coroutine[Any, Any, list[Verdict]]) -> list[Verdict]:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -1,24 +1,32 @@
 """A local OpenAI-compatible chat server on 127.0.0.1 for judge tests, with fault injection.
 
-Serves /v1/chat/completions and the Azure path /openai/deployments/<dep>/chat/completions.
-It grades like a strict judge: 'yes'/5 when the predicted answer equals the reference, else
-'no'/0 ('score' only for score-schema prompts). Faults are drawn per request from a seeded RNG.
+Serves /v1/chat/completions and the Azure path /openai/deployments/<dep>/chat/completions
+(which must carry ?api-version= and an api-key header). By default it grades like a strict
+judge: 'yes'/5 when the predicted answer equals the reference, else 'no'/0 (score-only prompts:
+5 or 1); `script(system, user)` may return the answer text instead. Faults come per request
+from a seeded RNG (`fault_rate`), or for the first `fail_first` requests of each distinct prompt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("429", "500", "hang", "truncated", "prose", "wrong_keys", "out_of_range", "not_a_dict")
+FAULTS = ("429", "500", "503", "hang", "truncated", "html", "prose", "wrong_keys", "out_of_range", "not_a_dict",
+          "list", "empty", "no_choices")
+AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
-def grade(user: str) -> str:
+def grade(system: str, user: str) -> str:
     ref = re.search(r"Reference answer: (.*)", user)
     pred = re.search(r"(?:Predicted answer|Answer to the first question): (.*)", user)
     same = bool(ref and pred and ref.group(1).strip().lower() == pred.group(1).strip().lower())
@@ -29,70 +37,104 @@ def grade(user: str) -> str:
 
 class JudgeServer:
     def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS, seed: int = 0, latency: float = 0.0,
-                 hang: float = 2.0):
+                 hang: float = 2.0, retry_after: str | None = "0.01", fail_first: int = 0, key: str | None = None,
+                 script: Callable[[str, str], str | None] | None = None, served_model: str | None = None):
         self.fault_rate, self.faults, self.latency, self.hang = fault_rate, faults, latency, hang
+        self.retry_after, self.fail_first, self.key, self.script = retry_after, fail_first, key, script
+        self.served_model = served_model
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0
-        self.auth_headers: list[str] = []
-        self.paths: list[str] = []
+        self.seen: Counter[str] = Counter()  # requests per distinct prompt
+        self.log: list[dict[str, Any]] = []  # {t, path, prompt, fault, auth}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+            def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None,
+                      content_type: str = "application/json") -> None:
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", content_type)
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the client gave up (timeout) and closed the socket
+                    pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def _error(self, code: int, message: str, headers: dict[str, str] | None = None) -> None:
+                self._send(code, json.dumps({"error": {"message": message, "type": "test", "code": str(code)}}).encode(),
+                           headers)
+
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                url = urlsplit(self.path)
+                auth = self.headers.get("Authorization") or self.headers.get("api-key") or ""
+                system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+                prompt = hashlib.sha256(user.encode()).hexdigest()[:12]
                 with server.lock:
                     server.requests += 1
-                    server.auth_headers.append(self.headers.get("Authorization") or self.headers.get("api-key") or "")
-                    server.paths.append(self.path)
-                    fault = server.rng.choice(server.faults) if server.rng.random() < server.fault_rate else None
+                    server.seen[prompt] += 1
+                    nth = server.seen[prompt]
+                    fault = None
+                    if nth <= server.fail_first:
+                        fault = server.faults[(nth - 1) % len(server.faults)]
+                    elif server.rng.random() < server.fault_rate:
+                        fault = server.rng.choice(server.faults)
+                    server.log.append({"t": time.monotonic(), "path": url.path, "prompt": prompt, "fault": fault,
+                                       "auth": auth})
+                azure = AZURE_PATH.fullmatch(url.path)
+                if azure and not parse_qs(url.query).get("api-version"):
+                    return self._error(404, "Resource not found (no api-version)")
+                if not azure and url.path != "/v1/chat/completions":
+                    return self._error(404, f"no route {url.path}")
+                if server.key is not None and auth not in (server.key, f"Bearer {server.key}"):
+                    # like some proxies, echo what was presented: the client must redact it
+                    return self._error(401, f"Incorrect API key provided: {auth}")
                 if server.latency:
                     time.sleep(server.latency)
-                user = body["messages"][-1]["content"]
-                content = grade(user)
+                content = (server.script(system, user) if server.script else None) or grade(system, user)
+                retry = {"Retry-After": server.retry_after} if server.retry_after is not None else {}
                 if fault == "429":
-                    return self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}', {"Retry-After": "0.01"})
-                if fault == "500":
-                    return self._send(500, b'{"error": {"message": "boom"}}')
+                    return self._error(429, "Rate limit reached, slow down", retry)
+                if fault in ("500", "503"):
+                    return self._error(int(fault), "boom", retry if fault == "503" else None)
                 if fault == "hang":
                     time.sleep(server.hang)
-                if fault == "prose":
-                    content = f"Sure! Here is my verdict: {content} Hope this helps."
-                elif fault == "wrong_keys":
-                    content = "{'verdict': 'yes', 'rating': 5}"
-                elif fault == "out_of_range":
-                    content = "{'pred': 'yes', 'score': 11}" if "'pred'" in user else "{'score': -3}"
-                elif fault == "not_a_dict":
-                    content = "I think the answer is correct."
-                payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"] + "-served",
-                                      "choices": [{"index": 0, "finish_reason": "stop",
-                                                   "message": {"role": "assistant", "content": content}}],
+                if fault == "html":
+                    return self._send(200, b"<html><body>Bad gateway</body></html>", content_type="text/html")
+                content = {"prose": f"Sure! Here is my verdict: {content} Hope this helps.",
+                           "wrong_keys": "{'verdict': 'yes', 'rating': 5}",
+                           "out_of_range": "{'pred': 'yes', 'score': 11}" if "'pred'" in user else "{'score': -3}",
+                           "not_a_dict": "I think the answer is correct.", "list": "['yes', 4]",
+                           "empty": ""}.get(fault or "", content)
+                model = server.served_model or body["model"] + "-served"
+                choices = [] if fault == "no_choices" else [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]
+                payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": model,
+                                      "choices": choices,
                                       "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}}).encode()
                 if fault == "truncated":
                     payload = payload[: len(payload) // 2]
                 self._send(200, payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512  # the default listen backlog (5) refuses bursts of 64 connections
+            daemon_threads = True
 
-    def __enter__(self) -> "JudgeServer":
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        # a short poll: shutdown() waits for the loop to notice, 0.5 s per server by default
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
