@@ -1,48 +1,49 @@
-"""MSVD-QA (Xu et al. 2017) in the Video-ChatGPT / Video-LLaVA zero-shot layout (~13k test QA).
+"""MSVD-QA (Xu et al., ACM MM 2017) in the Video-ChatGPT / Video-LLaVA zero-shot layout.
 
-Files: `test_q.json` [{video_name, question_id, question}], `test_a.json` [{answer, type: 3,
-question_id}]; videos `videos/<video_name>.avi`. Metric: GPT judge (yes/no + 0-5) -> accuracy and
-average score, as ActivityNet-QA.
+Dataset: the "MSVD_Zero_Shot_QA" release (about 13.1k test questions) that VideoLLaMA2's
+eval_video_oqa_msvd.sh reads. Split: `test`. Files: `test_q.json` [{video_name, question_id,
+question}] and `test_a.json` [{answer, type: 3, question_id}], aligned by question_id; videos
+`videos/<video_name>.avi`. Metric: the shared GPT judge (template qa_yes_no_v1: yes/no + 0-5)
+-> accuracy (share of yes) and average score, as ActivityNet-QA. Judge default:
+gpt-3.5-turbo-0125 at temperature 0.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import ClassVar
 
-from ._judged import DEMO_SEED, OpenQATask, demo_questions, load_qa_pairs, video_under
+from harness.types import Sample
+
+from ._judged import NUMBER_WORDS, OpenQATask, load_qa_pairs, scenes, video_finder, write_avi
+
+DEMO_SEED = 8
 
 
 class MSVDQA(OpenQATask):
     name: ClassVar[str] = "msvd_qa"
     splits: ClassVar[dict[str, bool]] = {"test": True}
+    prompt_file = "msvd_qa.txt"
 
-    def load(self):
+    def load(self) -> list[Sample]:
         return load_qa_pairs(self.name, self.root, "test_q.json", "test_a.json",
-                             video_under(self.root, "videos", ("{name}",), (".avi", ".mp4")))
+                             video_finder(self.root, "videos", ("{name}",), (".avi",)))
 
     @classmethod
     def build_demo(cls, root: Path) -> None:
-        import av
-
-        from harness import synth
-
-        rng = random.Random(DEMO_SEED + 1)
+        """5 synthetic .avi clips x 4 questions in the official layout; one-word answers in MSVD's
+        style (numbers as words)."""
         (root / "videos").mkdir(parents=True, exist_ok=True)
         qs, ans = [], []
-        for v in range(5):
-            spec = synth.random_scene(rng)
-            name = f"demo_{v}_0_2"
-            frames = synth.render_frames(spec)
-            with av.open(str(root / "videos" / f"{name}.avi"), "w") as out:  # MSVD ships .avi
-                stream = out.add_stream("mpeg4", rate=8)
-                stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-                for f in frames:
-                    out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-                out.mux(stream.encode())
-            for j, (q, a, _) in enumerate(demo_questions(rng, spec)):
+        for v, spec in enumerate(scenes(DEMO_SEED, 5)):
+            name = f"demo{v}_{v * 10}_{v * 10 + 2}"  # MSVD names carry the clip's start and end seconds
+            write_avi(spec, root / "videos" / f"{name}.avi")
+            items = [("what color are the moving shapes?", spec.color),
+                     (f"how many {spec.shape}s are there?", NUMBER_WORDS[spec.count]),
+                     ("what shape are the moving objects?", spec.shape),
+                     ("which way are the shapes moving?", spec.direction)]
+            for j, (q, a) in enumerate(items):
                 qid = f"v_{name}_{j}"
                 qs.append({"video_name": name, "question_id": qid, "question": q})
                 ans.append({"answer": a, "type": 3, "question_id": qid})

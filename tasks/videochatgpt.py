@@ -1,16 +1,21 @@
-"""Video-ChatGPT generative benchmark (VCGBench, Maaz et al. 2023): five GPT-judged qualities.
+"""Video-ChatGPT generative benchmark (VCGBench; Maaz et al., ACL 2024): five GPT-judged qualities.
 
-Files: `generic_qa.json` [{Q, A, video_name}] (1,996), `temporal_qa.json` (499), `consistency_qa.json`
-[{Q1, Q2, A, video_name}] (499); videos `Test_Videos/<video_name>.mp4`. Splits: generic, temporal,
-consistency, or all (default). Judge: correctness, detail orientation, contextual understanding
-(generic), temporal understanding (temporal), consistency (Q1/Q2 answers) -> mean 0-5 scores and
-their mean. A consistency sample is asked both questions; the second answer is `extra_predictions[0]`.
+Dataset: the Video-ChatGPT quantitative-evaluation set. Files: `generic_qa.json` [{Q, A,
+video_name}] (1,996), `temporal_qa.json` (499), `consistency_qa.json` [{Q1, Q2, A, video_name}]
+(499); videos `Test_Videos/<video_name>.mp4`. Splits: generic, temporal, consistency, or `all`
+(default: the three files, `subset` = which one). Ids `<file stem>/<index>`, e.g. `generic_qa/17`.
+Judge (shared; one 0-5 score per template): correctness, detail orientation, contextual
+understanding (each generic record: 3 judgements), temporal understanding (temporal records),
+consistency (consistency records). A consistency sample is ONE sample asked twice: `prompt()` is
+Q1, `extra_prompts()` returns [Q2]; the runner stores the second answer as
+`record["extra_predictions"][0]` (`meta["prediction2"]` is read as well, for hand-built records).
+Metric: mean score per quality over records whose judgements all parsed, and the mean of the
+five. Judge default: gpt-3.5-turbo-0125 at temperature 0.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,11 +28,20 @@ from harness.scoring import bootstrap_ci
 from harness.task import Task
 from harness.types import MediaRef, Parsed, Sample
 
-from ._judged import DEMO_SEED, demo_questions
-from ._mcq import BadRecord, Collector, need, read_json, render
+from ._judged import JUDGE_DEFAULT, judge_record, plural, read_list, scenes
+from ._mcq import BadRecord, Collector, need, render
 
 FILES = {"generic": "generic_qa.json", "temporal": "temporal_qa.json", "consistency": "consistency_qa.json"}
-DIMENSIONS = {"generic": ("correctness", "detail", "context"), "temporal": ("temporal",), "consistency": ("consistency",)}
+DIMENSIONS = {"generic": ("correctness", "detail", "context"), "temporal": ("temporal",),
+              "consistency": ("consistency",)}
+ALL_DIMENSIONS = tuple(d for dims in DIMENSIONS.values() for d in dims)
+DEMO_SEED = 9
+
+
+def second_answer(record: dict[str, Any]) -> str | None:
+    extra = record.get("extra_predictions") or []
+    value = extra[0] if extra else (record.get("meta") or {}).get("prediction2")
+    return value if isinstance(value, str) else None
 
 
 class VideoChatGPT(Task):
@@ -36,25 +50,26 @@ class VideoChatGPT(Task):
     splits: ClassVar[dict[str, bool]] = {"all": True, "generic": True, "temporal": True, "consistency": True}
     default_split: ClassVar[str] = "all"
     prompt_file = "videochatgpt.txt"
-    judge_default: ClassVar[dict[str, Any]] = {"provider": "openai", "model": "gpt-3.5-turbo-0125", "temperature": 0}
+    judge_default: ClassVar[dict[str, Any]] = JUDGE_DEFAULT
     gen_kwargs: ClassVar[dict[str, Any]] = {"max_new_tokens": 256}
 
     def load(self) -> list[Sample]:
         out = Collector(self.name)
-        for subset in (FILES if self.split == "all" else [self.split]):
+        for subset in FILES if self.split == "all" else (self.split,):
             path = self.root / FILES[subset]
-            for i, rec in enumerate(read_json(path)):
-                sid, where = f"{subset}/{i:04d}", f"#{i}"
+            for i, rec in enumerate(read_list(path)):
+                sid, where = f"{path.stem}/{i}", f"#{i}"
                 try:
-                    name = str(need(rec, "video_name"))
-                    question = str(need(rec, "Q1" if subset == "consistency" else "Q"))
+                    name = need(rec, "video_name")
                     meta = {"video_name": name}
                     if subset == "consistency":
-                        meta["question2"] = str(need(rec, "Q2"))
+                        question, meta["question2"] = need(rec, "Q1"), need(rec, "Q2")
+                    else:
+                        question = need(rec, "Q")
                     video = safe_join(self.root, f"Test_Videos/{name}.mp4", file=str(path), record=where)
-                    out.add(Sample(sid, self.name, MediaRef(str(video), "video"), question, None,
-                                   str(need(rec, "A")), subset, meta), path, where)
-                except (BadRecord, DataError, TypeError) as e:
+                    out.add(Sample(sid, self.name, MediaRef(str(video), "video"), question, None, need(rec, "A"),
+                                   subset, meta), path, where)
+                except (BadRecord, DataError) as e:
                     out.bad(sid, e, path, where, subset=subset)
         return out.samples
 
@@ -70,52 +85,64 @@ class VideoChatGPT(Task):
         return Parsed(text or None, "text" if text else "none")
 
     def judge_items(self, record: dict[str, Any]) -> list[JudgeItem]:
-        fields = {"question": record.get("question") or "", "answer": record.get("target") or "",
-                  "prediction": record.get("prediction") or ""}
+        """One item per quality of the record's subset; none for a consistency record without its
+        second answer (apply_verdicts then leaves it unscored with that reason)."""
         subset = record.get("subset") or "generic"
+        fields = {"question": record.get("question") or "", "answer": record.get("target") or "",
+                  "prediction": (record.get("prediction") or "").strip()}
         if subset == "consistency":
-            extra = record.get("extra_predictions") or [""]
-            fields |= {"question2": (record.get("meta") or {}).get("question2", ""), "prediction2": extra[0]}
+            second = second_answer(record)
+            if second is None:
+                return []
+            fields |= {"question2": (record.get("meta") or {}).get("question2") or "", "prediction2": second.strip()}
         return [JudgeItem(f"vcg_{dim}_v1.txt", fields) for dim in DIMENSIONS.get(subset, ())]
 
     def apply_verdicts(self, record: dict[str, Any], verdicts: list[Verdict]) -> None:
         dims = DIMENSIONS.get(record.get("subset") or "generic", ())
-        record["judge"] = {d: {"data": v.data, "reason": v.reason, "model": v.model, "cached": v.cached}
-                           for d, v in zip(dims, verdicts)}
         record["correct"] = None
+        if len(verdicts) != len(dims):
+            reason = "no answer to the second question" if record.get("subset") == "consistency" else "no verdicts"
+            record["state"], record["score"], record["judge"] = "unscored", None, {"reason": reason}
+            return
+        record["judge"] = {d: judge_record(v) for d, v in zip(dims, verdicts)}
+        # Every quality of a record or none: a record half-judged is unscored (its parsed qualities
+        # stay in `judge`), so each quality's mean is over the same records.
         if all(v.data is not None for v in verdicts):
-            record["state"] = "scored"
-            record["score"] = {d: v.data["score"] for d, v in zip(dims, verdicts)}
+            record["state"], record["score"] = "scored", {d: v.data["score"] for d, v in zip(dims, verdicts)}
         else:
             record["state"], record["score"] = "unscored", None
 
     def aggregate(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for dims in DIMENSIONS.values():
-            for d in dims:
-                vals = [float(r["score"][d]) for r in records
-                        if r.get("state") == "scored" and isinstance(r.get("score"), dict) and d in r["score"]]
-                out[d] = round(float(np.mean(vals)), 6) if vals else None
-                out[f"{d}_ci"] = bootstrap_ci(vals)
-        present = [out[d] for dims in DIMENSIONS.values() for d in dims if out[d] is not None]
+        for d in ALL_DIMENSIONS:
+            vals = [float(r["score"][d]) for r in records
+                    if r.get("state") == "scored" and isinstance(r.get("score"), dict) and d in r["score"]]
+            out[d] = round(float(np.mean(vals)), 6) if vals else None
+            out[f"{d}_ci"], out[f"{d}_n"] = bootstrap_ci(vals), len(vals)
+        present = [out[d] for d in ALL_DIMENSIONS if out[d] is not None]
         out["mean_score"] = round(float(np.mean(present)), 6) if present else None
         return out
 
     @classmethod
     def build_demo(cls, root: Path) -> None:
+        """8 synthetic videos, each with one generic, one temporal and one consistency question
+        (24 samples) in the official layout; reference answers true of the scene."""
         from harness import synth
 
-        rng = random.Random(DEMO_SEED + 2)
         (root / "Test_Videos").mkdir(parents=True, exist_ok=True)
         generic, temporal, consistency = [], [], []
-        for v in range(6):
-            spec = synth.random_scene(rng)
+        for v, spec in enumerate(scenes(DEMO_SEED, 8)):
             name = f"v_demo{v}"
             synth.write_mp4(spec, root / "Test_Videos" / f"{name}.mp4")
-            desc = f"There are {spec.count} {spec.color} {spec.shape}s moving {spec.direction}."
-            generic.append({"Q": "What is happening in the video?", "A": desc, "video_name": name})
-            temporal.append({"Q": "Where do the shapes go over time?", "A": f"They move {spec.direction}.", "video_name": name})
-            q, a, _ = demo_questions(rng, spec)[0]
-            consistency.append({"Q1": q + "?", "Q2": f"Which colour do the {spec.shape}s have?", "A": a, "video_name": name})
+            things = f"{spec.count} {spec.color} {plural(spec.shape, spec.count)}"
+            generic.append({"Q": "What is happening in the video?",
+                            "A": f"The video shows {things} moving {spec.direction} over a dark background.",
+                            "video_name": name})
+            temporal.append({"Q": "How do the positions of the shapes change from the start of the video to the end?",
+                             "A": f"The {plural(spec.shape, spec.count)} move steadily {spec.direction}.",
+                             "video_name": name})
+            consistency.append({"Q1": "How many shapes are in the video, and what color are they?",
+                                "Q2": "Can you count the objects in the video and name their color?",
+                                "A": f"There are {things}.", "video_name": name})
         for fname, data in zip(FILES.values(), (generic, temporal, consistency)):
             (root / fname).write_text(json.dumps(data, indent=2))
