@@ -94,8 +94,20 @@ class _VideoLLaMA2:
 
     def mm_forward(self, input_ids: list[torch.Tensor], videos: list[torch.Tensor | None],
                    labels: list[torch.Tensor]) -> Any:
-        batch = self.mm_inputs(input_ids, videos, labels, pad_left=False)
-        return self(inputs_embeds=batch["inputs_embeds"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        return self(input_ids=input_ids, videos=videos, labels=labels)
+
+    def forward(self, *args: Any, videos: list[torch.Tensor | None] | None = None, **kwargs: Any) -> Any:
+        """The LLM's forward; with `videos` (training, as the official forward takes `images`),
+        `input_ids`/`labels` are per-sample lists with placeholders, spliced here so that a DDP or
+        DeepSpeed wrapper around the whole model sees one forward call."""
+        if videos is None:
+            return super().forward(*args, **kwargs)  # type: ignore[misc]
+        for k in ("inputs_embeds", "attention_mask", "position_ids"):  # wrappers (PEFT) pass these as None
+            if kwargs.get(k) is None:
+                kwargs.pop(k, None)
+        batch = self.mm_inputs(kwargs.pop("input_ids"), videos, kwargs.pop("labels", None), pad_left=False)
+        return super().forward(inputs_embeds=batch["inputs_embeds"], attention_mask=batch["attention_mask"],  # type: ignore[misc]
+                               labels=batch["labels"], **kwargs)
 
     @torch.inference_mode()
     def mm_generate(self, input_ids: list[torch.Tensor], videos: list[torch.Tensor | None], **gen: Any) -> torch.Tensor:
@@ -108,8 +120,11 @@ def _family(base: type, config_cls: type) -> type:
     class Model(_VideoLLaMA2, base):  # type: ignore[misc, valid-type]
         def __init__(self, config: Any, vision_override: str | Path | None = None, base_dir: Path | None = None):
             super().__init__(config)
-            attach_parts(self.model, config, vision_override, base_dir)
             self.post_init()
+            # Attached after the LLM's init, as the official builds them after loading the LLM: the
+            # tower keeps its own (CLIP/SigLIP) init and the connector PyTorch's default. The LLM's
+            # normal(0.02) init on the connector's convs leaves a fresh connector nearly untrainable.
+            attach_parts(self.model, config, vision_override, base_dir)
 
     Model.config_class = config_cls
     Model.__name__ = Model.__qualname__ = f"VideoLLaMA2{base.__name__}"

@@ -30,9 +30,27 @@ BASE_WORDS = (
 REPO = Path(__file__).resolve().parents[2]
 
 
+def demo_text() -> str:
+    """Every question, option and subtitle the demo sets and the synthetic training set can ask
+    or show: the tiny model is built for them, so none of their words may be <unk>."""
+    import dataclasses
+    import random
+
+    from harness import synth
+    from tasks import _demo
+
+    spec = dataclasses.replace(synth.random_scene(random.Random(0)), change_to=None)
+    changed = dataclasses.replace(spec, change_to=next(c for c in synth.COLORS if c != spec.color))
+    parts = [_demo.STILL, _demo.subtitle_srt(spec), _demo.subtitle_srt(changed), *(f"{s}s" for s in synth.SHAPES)]
+    for kind in ("color", "change", "clip_before", "clip_after", "shape", "count", "direction", "appear"):
+        question, _, pool = _demo._truth(kind, changed, synth)
+        parts += [question, *pool]
+    return " ".join(parts)
+
+
 def corpus_words() -> list[str]:
     """Every word of the task prompt templates and the demo vocabulary, lower/upper as written."""
-    text = BASE_WORDS
+    text = BASE_WORDS + " " + demo_text()
     for p in sorted((REPO / "tasks" / "prompts").rglob("*.txt")):
         text += " " + p.read_text(encoding="utf-8")
     words = re.findall(r"\w+|[^\w\s]", text)

@@ -71,10 +71,13 @@ class VisionTower(nn.Module):
     def mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         return (CLIP_MEAN, CLIP_STD) if self.kind == "clip" else (SIGLIP_MEAN, SIGLIP_STD)
 
-    @torch.no_grad()
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # (N, 3, S, S) -> (N, L, D)
-        out = self.vision_tower.vision_model(pixels.to(self.vision_tower.vision_model.dtype), output_hidden_states=True)
-        feats = out.hidden_states[self.select_layer]
+        # A frozen tower (the official recipe) builds no graph, as the official no_grad forward;
+        # a tower being trained (--tune_vision_tower) keeps its gradients.
+        trainable = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
+        with torch.set_grad_enabled(trainable):
+            out = self.vision_tower.vision_model(pixels.to(self.vision_tower.vision_model.dtype), output_hidden_states=True)
+            feats = out.hidden_states[self.select_layer]
         if self.kind == "clip" and self.select_feature == "patch":
             feats = feats[:, 1:]  # drop CLS; SigLIP has none
         return feats
