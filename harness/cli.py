@@ -172,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         v.add_argument("--workers", type=int, default=4)
     ls = sub.add_parser("list", help="list tasks or models")
     ls.add_argument("what", choices=["tasks", "models"])
+    tr = sub.add_parser("train", help="train a VideoLLaMA2 model (official recipe; `harness train -- --help`)",
+                        add_help=False)
+    tr.add_argument("train_args", nargs=argparse.REMAINDER)
+    ts = sub.add_parser("trainset", help="write the synthetic training set (official conversation JSON + mp4s)")
+    ts.add_argument("out", type=Path)
+    ts.add_argument("--videos", type=int, default=3000)
+    ts.add_argument("--seed", type=int, default=0)
     _add_extra_commands(sub)
     return parser
 
@@ -189,7 +196,26 @@ def _add_extra_commands(sub: Any) -> None:
             mod.add_cli(sub)
 
 
-COMMANDS = {"run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from models.videollama2.train import main as train_main
+    except ImportError as e:
+        raise ConfigError(f"training needs the train extras ({e.name} is missing)",
+                          hint='pip install -e ".[train]"') from None
+
+    rest = [a for a in args.train_args if a != "--"]
+    return train_main(rest)
+
+
+def cmd_trainset(args: argparse.Namespace) -> int:
+    from tasks._trainset import build_trainset
+
+    path = build_trainset(args.out, args.videos, seed=args.seed)
+    print(f"wrote {path} ({args.videos} videos)")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "trainset": cmd_trainset, "run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:

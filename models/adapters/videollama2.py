@@ -50,6 +50,20 @@ class VideoLLaMA2Adapter:
         self._fp = hashlib.sha256(json.dumps([_weights_digest(self.path), self.args.get("base"), dtype,
                                               self.processor.num_frames], default=str).encode()).hexdigest()[:16]
 
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, processor: Any, tag: str) -> "VideoLLaMA2Adapter":
+        """An adapter over a model already in memory (train-time evaluation: no second copy).
+        `tag` names the weights' state (e.g. the training step) in place of a file digest."""
+        self = cls.__new__(cls)
+        self.model = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA stays in
+        self.tokenizer, self.processor = tokenizer, processor
+        self.path = Path(tag)
+        self.batch_size = 8
+        self.args = {"path": f"<in memory: {tag}>", "dtype": str(self.model.dtype).replace("torch.", ""),
+                     "device": str(self.model.device), "batch_size": self.batch_size}
+        self._fp = hashlib.sha256(tag.encode()).hexdigest()[:16]
+        return self
+
     def fingerprint(self) -> str:
         return f"videollama2-{self._fp}"
 

@@ -1,0 +1,135 @@
+"""Synthetic instruction data for training the tiny model, in the official VideoLLaMA2 format.
+
+Scenes come from harness.synth (the generator behind every demo set) with seeds disjoint from the
+demos', questions are the demo kinds, and each question's instruction is rendered by a benchmark
+task's own `prompt()` (MVBench, Video-MME, EgoSchema, Perception Test styles, plus short open
+answers) so a model trained here sees the prompts it is evaluated with. Output: `videos/*.mp4`,
+a few `images/*.png`, and `train.json`, a list of
+
+    {"id": ..., "video": "videos/x.mp4", "conversations": [{"from": "human", "value": "<video>\\n..."},
+                                                          {"from": "gpt", "value": "B"}, ...]}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from harness.types import Sample
+
+from . import _demo
+from ._mcq import LETTERS
+
+# Every demo scene seed is below 100_000 (tasks/_demo.py and the task modules): these never meet them.
+SEED_BASE = 5_000_000
+SCENE_KINDS = ["plain", "plain", "change", "appear"]
+# Question kinds that have one true answer for each scene kind.
+QUESTIONS = {
+    "plain": ["color", "clip_color", "count", "direction", "shape"],
+    "change": ["change", "count", "direction", "shape"],
+    "appear": ["appear", "color", "count", "direction", "shape"],
+}
+# The clip questions of MVBench's demo are colour questions over a span; on a scene that does not
+# change colour the whole video is a valid span.
+CLIP_QUESTION = "What colour are the shapes during this clip?"
+
+
+def _styles() -> list[tuple[str, Any, int]]:
+    """(style name, a task instance whose prompt() renders the instruction, number of options)."""
+    from .activitynet_qa import ActivityNetQA
+    from .egoschema import EgoSchema
+    from .mvbench import MVBench
+    from .perception_test import PerceptionTest
+    from .videomme import VideoMME
+
+    here = Path(".")
+    return [("mvbench3", MVBench(here), 3), ("mvbench4", MVBench(here), 4), ("mvbench5", MVBench(here), 5),
+            ("videomme", VideoMME(here), 4), ("egoschema", EgoSchema(here), 5),
+            ("perception_test", PerceptionTest(here, "valid"), 3), ("open", ActivityNetQA(here), 0),
+            ("activitynet", ActivityNetQA(here), 0)]
+
+
+def _activitynet_question(kind: str, spec: Any, rng: random.Random) -> tuple[str, str] | None:
+    """ActivityNet-QA's own phrasing (lower case, no question mark) and answer style, or None for
+    kinds it does not ask."""
+    from ._judged import other_direction, plural
+
+    things = plural(spec.shape, spec.count)
+    be, do = ("is", "does") if spec.count == 1 else ("are", "do")
+    if kind in ("color", "clip_color"):
+        return f"what color {be} the {things}", spec.color
+    if kind == "count":
+        return f"how many {plural(spec.shape, 2)} are there", str(spec.count)
+    if kind == "direction":
+        if rng.random() < 0.5:
+            return f"which direction {do} the {things} move", spec.direction
+        asked = spec.direction if rng.random() < 0.5 else other_direction(spec, rng)
+        return f"{be} the {things} moving {asked}", "yes" if asked == spec.direction else "no"
+    return None
+
+
+def _turn(kind: str, spec: Any, style: tuple[str, Any, int], rng: random.Random) -> tuple[str, str]:
+    """(instruction, answer) for one question about `spec` in one benchmark's prompt style."""
+    name, task, n_options = style
+    real_kind = "color" if kind == "clip_color" else kind
+    if name == "activitynet":
+        asked = _activitynet_question(kind, spec, rng)
+        if asked is not None:
+            question, answer = asked
+            return task.prompt(Sample(id="", task=task.name, media=None, question=question)), answer
+    if n_options == 0:  # open-ended: the answer is the true option text itself
+        it = _demo.item(real_kind, spec, 2, 0, rng)
+        question = CLIP_QUESTION if kind == "clip_color" else it.question
+        return task.prompt(Sample(id="", task=task.name, media=None, question=question)), it.options[it.answer]
+    it = _demo.item(real_kind, spec, n_options, rng.randrange(n_options), rng)
+    question = CLIP_QUESTION if kind == "clip_color" else it.question
+    sample = Sample(id="", task=task.name, media=None, question=question, options=it.options)
+    return task.prompt(sample), LETTERS[it.answer]
+
+
+def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int = 3, image_share: float = 0.05,
+                   ) -> Path:
+    """Write `n_videos` scenes and their conversations under `root`; returns the JSON path."""
+    from harness import synth
+
+    root = Path(root)
+    (root / "videos").mkdir(parents=True, exist_ok=True)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    styles = _styles()
+    records = []
+    for v in range(n_videos):
+        scene_kind = rng.choice(SCENE_KINDS)
+        demo_kind = {"plain": "color", "change": "change", "appear": "appear"}[scene_kind]
+        spec = _demo.scene(demo_kind, rng, seed=SEED_BASE + seed * n_videos + v)
+        if scene_kind == "appear" and not spec.appear:
+            spec = dataclasses.replace(spec, appear=True)
+        kinds = rng.sample(QUESTIONS[scene_kind], k=min(len(QUESTIONS[scene_kind]), rng.randint(1, max_turns)))
+        rec: dict[str, Any] = {"id": f"synth-{seed}-{v:06d}"}
+        # A still image only answers questions that do not need motion or time.
+        if scene_kind == "plain" and rng.random() < image_share:
+            frame = synth.render_frames(spec, seconds=0.25)[0]
+            rec["image"] = f"images/{rec['id']}.png"
+            Image.fromarray(frame).save(root / rec["image"])
+            kinds, modal = [k for k in kinds if k in ("color", "count", "shape")] or ["color"], "<image>"
+        else:
+            rec["video"] = f"videos/{rec['id']}.mp4"
+            synth.write_mp4(spec, root / rec["video"])
+            modal = "<video>"
+        conv = []
+        for t, kind in enumerate(kinds):
+            # "appear" has three possible answers, so only the styles with at most three options ask it
+            fitting = [st for st in styles if kind != "appear" or st[2] <= 3]
+            instruction, answer = _turn(kind, spec, rng.choice(fitting), rng)
+            conv.append({"from": "human", "value": (modal + "\n" if t == 0 else "") + instruction})
+            conv.append({"from": "gpt", "value": answer})
+        rec["conversations"] = conv
+        records.append(rec)
+    out = root / "train.json"
+    out.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
