@@ -18,6 +18,8 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.errors import ConfigError
+from harness.scoring import bootstrap_ci
 from harness.types import Sample
 
 from ._judged import (
@@ -90,12 +92,33 @@ class ActivityNetQA(OpenQATask):
     default_split: ClassVar[str] = "test"
     prompt_file = "activitynet_qa.txt"
 
+    def __init__(self, root: Path, split: str | None = None, options: dict[str, Any] | None = None):
+        super().__init__(root, split, options)
+        mode = str(self.options.get("scoring", "judge")).lower()
+        if mode not in ("judge", "exact"):
+            raise ConfigError(f"activitynet_qa: scoring={mode!r}", hint="use scoring=judge (GPT judge) or "
+                              "scoring=exact (the dataset's own exact-match accuracy; no judge)")
+        # `exact` is ActivityNet-QA's original metric: no judge is built or asked, and `accuracy`
+        # is the exact-match accuracy, so gates and paired tests work without credentials.
+        self.scoring = "exact" if mode == "exact" else "judge"
+
+    def score_record(self, rec: dict[str, Any]) -> None:
+        """Exact-match mode only (judge mode never calls it): the official strict rule per record."""
+        text = (rec.get("prediction") or "").strip()
+        rec["parsed"], rec["rule"] = text or None, "text" if text else "none"
+        rec["state"], rec["correct"] = ("scored", text == (rec.get("target") or "")) if text else ("unparsed", False)
+
     def load(self) -> list[Sample]:
         return load_qa_pairs(self.name, self.root, f"{self.split}_q.json", f"{self.split}_a.json",
                              video_finder(self.root, "all_test", ("v_{name}", "{name}"), VIDEO_EXTS))
 
     def aggregate(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return {**judged_accuracy(records), **exact_match_accuracy(records), "by_type": by_type(records)}
+        exact = exact_match_accuracy(records)
+        if self.scoring == "exact":
+            hits = [1.0 if r.get("correct") else 0.0 for r in records]
+            return {"accuracy": exact["accuracy_exact"], "accuracy_ci": bootstrap_ci(hits), **exact,
+                    "by_type": by_type(records)}
+        return {**judged_accuracy(records), **exact, "by_type": by_type(records)}
 
     @classmethod
     def build_demo(cls, root: Path) -> None:

@@ -322,3 +322,25 @@ def test_oracle_is_perfect_and_constant_scores_the_yes_share(tmp_path):
     share = sum(r["target"] == "yes" for r in recs) / len(recs)
     assert const["activitynet_qa"]["metrics"]["accuracy"] == pytest.approx(share)
     assert const["activitynet_qa"]["judge"]["stats"]["cache_hits"] > 0  # "yes" to a yes question: judged by the oracle run
+
+
+def test_activitynet_exact_scoring_needs_no_judge_and_scores_the_strict_rule(tmp_path, monkeypatch, capsys):
+    """scoring=exact is the dataset's own metric: no credentials, `accuracy` = exact match, and
+    `correct` per record agrees with it (so gates pair on the same notion)."""
+    import json
+
+    for var in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    results = {}
+    for model in ("oracle", "constant"):
+        out = tmp_path / model
+        assert main(["run", "--model", model, "--tasks", "activitynet_qa", "--task-args", "activitynet_qa:scoring=exact",
+                     "--output-dir", str(out), "--no-progress"]) == 0
+        results[model] = json.loads((out / "results.json").read_text())["tasks"]["activitynet_qa"]
+    oracle, const = results["oracle"], results["constant"]
+    assert oracle["scoring"] == "exact" and "judge" not in oracle or oracle.get("judge") is None
+    assert oracle["metrics"]["accuracy"] == oracle["metrics"]["accuracy_exact"] == 1.0
+    assert const["metrics"]["accuracy"] == const["metrics"]["accuracy_exact"] < 0.5
+    assert main(["run", "--model", "oracle", "--tasks", "activitynet_qa", "--task-args", "activitynet_qa:scoring=gpt",
+                 "--output-dir", str(tmp_path / "bad"), "--no-progress"]) == 2
+    assert "scoring=exact" in capsys.readouterr().err
