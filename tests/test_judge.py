@@ -51,9 +51,11 @@ def judge(server: JudgeServer, cache: Path, **kw) -> Judge:
 
 def test_a_thousand_items_at_30_percent_faults_end_judged_or_unscored_in_bounded_time_and_a_rerun_asks_nothing(tmp_path):
     its = items(1000)
-    with JudgeServer(fault_rate=0.3, seed=1, hang=1.0) as server:
+    # A 2 s timeout (hangs last 4 s): at concurrency 64 on a loaded 2-core machine a healthy answer
+    # can take longer than 0.5 s, and those timeouts would count as faults the server never injected.
+    with JudgeServer(fault_rate=0.3, seed=1, hang=4.0) as server:
         t0 = time.monotonic()
-        first = judge(server, tmp_path)
+        first = judge(server, tmp_path, timeout=2.0)
         verdicts = first.run(its, progress=False)
         elapsed = time.monotonic() - t0
         assert len(verdicts) == 1000 and elapsed < 30
