@@ -4,7 +4,8 @@ Scenes come from harness.synth (the generator behind every demo set) with seeds 
 demos', questions are the demo kinds, and each question's instruction is rendered by a benchmark
 task's own `prompt()` (MVBench, Video-MME, EgoSchema, Perception Test styles, plus short open
 answers) so a model trained here sees the prompts it is evaluated with. Output: `videos/*.mp4`,
-a few `images/*.png`, and `train.json`, a list of
+a few `images/*.png`, `train.json` (the instruction mix, all styles) and `grounding.json` (the same
+media, every question kind asked open-ended: stage 1 of the tiny recipe). Each is a list of
 
     {"id": ..., "video": "videos/x.mp4", "conversations": [{"from": "human", "value": "<video>\\n..."},
                                                           {"from": "gpt", "value": "B"}, ...]}
@@ -92,9 +93,25 @@ def _turn(kind: str, spec: Any, style: tuple[str, Any, int], rng: random.Random)
     return task.prompt(sample), LETTERS[it.answer]
 
 
+def _grounding_record(rec: dict[str, Any], kinds: list[str], spec: Any, modal: str, styles: list[Any],
+                      rng: random.Random) -> dict[str, Any]:
+    """The same media with every kind it can answer asked open-ended (short answers). Why a separate
+    stage: on the full mix a tiny model learns each question's answer prior first and stops looking
+    at the video (the loss with another record's video equals the loss with its own); open answers
+    force the video to matter before the multiple-choice formats are added."""
+    open_styles = [st for st in styles if st[2] == 0]
+    conv = []
+    for t, kind in enumerate(kinds):
+        instruction, answer = _turn(kind, spec, rng.choice(open_styles), rng)
+        conv.append({"from": "human", "value": (modal + "\n" if t == 0 else "") + instruction})
+        conv.append({"from": "gpt", "value": answer})
+    return {k: v for k, v in rec.items() if k != "conversations"} | {"conversations": conv}
+
+
 def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int = 3, image_share: float = 0.05,
                    ) -> Path:
-    """Write `n_videos` scenes and their conversations under `root`; returns the JSON path."""
+    """Write `n_videos` scenes and their conversations under `root` (train.json, grounding.json);
+    returns the path of train.json."""
     from harness import synth
 
     root = Path(root)
@@ -102,7 +119,7 @@ def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int =
     (root / "images").mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     styles = _styles()
-    records = []
+    records, grounding = [], []
     for v in range(n_videos):
         scene_kind = rng.choice(SCENE_KINDS)
         demo_kind = {"plain": "color", "change": "change", "appear": "appear"}[scene_kind]
@@ -130,6 +147,10 @@ def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int =
             conv.append({"from": "gpt", "value": answer})
         rec["conversations"] = conv
         records.append(rec)
-    out = root / "train.json"
-    out.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return out
+        # A separate generator: the mix above stays the same whatever the grounding stage asks.
+        g_rng = random.Random(f"grounding-{seed}-{v}")
+        g_kinds = QUESTIONS[scene_kind] if modal == "<video>" else kinds
+        grounding.append(_grounding_record(rec, g_rng.sample(g_kinds, k=len(g_kinds)), spec, modal, styles, g_rng))
+    for name, recs in (("grounding.json", grounding), ("train.json", records)):
+        (root / name).write_text(json.dumps(recs, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return root / "train.json"

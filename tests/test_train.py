@@ -62,6 +62,22 @@ def test_trainset_is_official_format_and_shares_no_video_with_the_demos(trainset
     assert demo and train and not demo & train
 
 
+def test_grounding_stage_asks_the_same_media_open_ended(trainset):
+    """Stage 1 of the tiny recipe: every record's media again, each question answered in words (no
+    option letters), and it loads like any training file."""
+    grounding = trainset.parent / "grounding.json"
+    examples, problems = load_examples(grounding)
+    assert problems == [] and len(examples) == 24
+    mix, ground = json.loads(trainset.read_text()), json.loads(grounding.read_text())
+    assert [r.get("video") or r.get("image") for r in ground] == [r.get("video") or r.get("image") for r in mix]
+    questions = [t["value"] for r in ground for t in r["conversations"] if t["from"] == "human"]
+    answers = [t["value"] for r in ground for t in r["conversations"] if t["from"] == "gpt"]
+    assert not any("(A)" in q or "\nA. " in q for q in questions)
+    assert set(answers) <= {"red", "green", "blue", "yellow", "circle", "square", "triangle", "1", "2", "3", "4",
+                            "left", "right", "up", "down", "yes", "no"}
+    assert sum(len(r["conversations"]) for r in ground) > sum(len(r["conversations"]) for r in mix)
+
+
 def test_labels_cover_only_the_answers_and_the_prompt_matches_inference():
     _, tok = build_tiny_model()
     ex = Example("x", "video", None, [{"role": "user", "content": "<video>\nWhat colour are the moving shapes?"},
