@@ -17,6 +17,5 @@ harness run --model videollama2 --model-args "path=$OUT/checkpoint" --tasks mvbe
 status=0
 harness gate "$OUT/eval" --spec results/gates/tiny.toml --baseline results/baselines/tiny-default \
     --summary "$OUT/gate.md" --junit "$OUT/gate.xml" || status=$?
-cat "$OUT/gate.md"
 [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat "$OUT/gate.md" >> "$GITHUB_STEP_SUMMARY"
 exit "$status"
