@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,19 +94,16 @@ def _turn(kind: str, spec: Any, style: tuple[str, Any, int], rng: random.Random)
     return task.prompt(sample), LETTERS[it.answer]
 
 
-def _grounding_record(rec: dict[str, Any], kinds: list[str], spec: Any, modal: str, styles: list[Any],
-                      rng: random.Random) -> dict[str, Any]:
-    """The same media with every kind it can answer asked open-ended (short answers). Why a separate
-    stage: on the full mix a tiny model learns each question's answer prior first and stops looking
-    at the video (the loss with another record's video equals the loss with its own); open answers
-    force the video to matter before the multiple-choice formats are added."""
-    open_styles = [st for st in styles if st[2] == 0]
+def _conversation(kinds: list[str], spec: Any, modal: str, styles_for: Callable[[str], list[Any]],
+                  rng: random.Random) -> list[dict[str, str]]:
+    """One human/gpt turn pair per kind, each in a style drawn from `styles_for(kind)`; the media
+    placeholder opens the first turn."""
     conv = []
     for t, kind in enumerate(kinds):
-        instruction, answer = _turn(kind, spec, rng.choice(open_styles), rng)
+        instruction, answer = _turn(kind, spec, rng.choice(styles_for(kind)), rng)
         conv.append({"from": "human", "value": (modal + "\n" if t == 0 else "") + instruction})
         conv.append({"from": "gpt", "value": answer})
-    return {k: v for k, v in rec.items() if k != "conversations"} | {"conversations": conv}
+    return conv
 
 
 def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int = 3, image_share: float = 0.05,
@@ -119,6 +117,8 @@ def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int =
     (root / "images").mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     styles = _styles()
+    few_option_styles = [st for st in styles if st[2] <= 3]
+    open_styles = [st for st in styles if st[2] == 0]
     records, grounding = [], []
     for v in range(n_videos):
         scene_kind = rng.choice(SCENE_KINDS)
@@ -138,19 +138,19 @@ def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int =
             rec["video"] = f"videos/{rec['id']}.mp4"
             synth.write_mp4(spec, root / rec["video"])
             modal = "<video>"
-        conv = []
-        for t, kind in enumerate(kinds):
-            # "appear" has three possible answers, so only the styles with at most three options ask it
-            fitting = [st for st in styles if kind != "appear" or st[2] <= 3]
-            instruction, answer = _turn(kind, spec, rng.choice(fitting), rng)
-            conv.append({"from": "human", "value": (modal + "\n" if t == 0 else "") + instruction})
-            conv.append({"from": "gpt", "value": answer})
-        rec["conversations"] = conv
+        # "appear" has three possible answers, so only the styles with at most three options ask it
+        pick = lambda k: few_option_styles if k == "appear" else styles
+        rec["conversations"] = _conversation(kinds, spec, modal, pick, rng)
         records.append(rec)
-        # A separate generator: the mix above stays the same whatever the grounding stage asks.
+        # The grounding stage (tiny recipe, stage 1): the same media with every kind it can answer
+        # asked open-ended. On the mix alone a tiny model learns each question's answer prior and
+        # stops looking at the video (the loss with another record's video equals its own); open
+        # answers make the video matter before the letters are added. A separate generator keeps
+        # the mix the same whatever this asks.
         g_rng = random.Random(f"grounding-{seed}-{v}")
         g_kinds = QUESTIONS[scene_kind] if modal == "<video>" else kinds
-        grounding.append(_grounding_record(rec, g_rng.sample(g_kinds, k=len(g_kinds)), spec, modal, styles, g_rng))
+        g_conv = _conversation(g_rng.sample(g_kinds, k=len(g_kinds)), spec, modal, lambda k: open_styles, g_rng)
+        grounding.append({k: val for k, val in rec.items() if k != "conversations"} | {"conversations": g_conv})
     for name, recs in (("grounding.json", grounding), ("train.json", records)):
         (root / name).write_text(json.dumps(recs, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return root / "train.json"
