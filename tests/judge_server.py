@@ -50,6 +50,9 @@ class JudgeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do: no new connection per request
+            disable_nagle_algorithm = True  # headers and body go out in two writes: Nagle would hold the body ~40 ms
+
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -76,7 +76,8 @@ def test_a_thousand_items_at_30_percent_faults_end_judged_or_unscored_in_bounded
 
 
 REASONS = {"429": "HTTP 429 rate limited", "500": "HTTP 500", "503": "HTTP 503", "hang": "timed out after 0.3 s",
-           "truncated": "bad response: JSONDecodeError", "html": "bad response: ValueError: not a chat completion",
+           "truncated": "bad response: ValueError: body is not JSON: b'{",
+           "html": "bad response: ValueError: body is not JSON: b'<html>",
            "wrong_keys": "lack ['pred', 'score']", "out_of_range": "score 11 is not a number in 0..5",
            "not_a_dict": "no dict in the answer", "list": "no dict in the answer", "empty": "empty answer",
            "no_choices": "empty answer", "prose": None}
