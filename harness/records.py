@@ -44,25 +44,23 @@ def iter_records(path: Path) -> Iterator[dict[str, Any]]:
                 continue
 
 
-def index_keys(path: Path) -> dict[str, tuple[int, int]]:
-    """key -> (byte offset, length) of each complete record: lets a merge copy lines without
-    holding records in memory."""
-    out: dict[str, tuple[int, int]] = {}
+def index_keys(path: Path) -> Iterator[tuple[str, int, int]]:
+    """(key, byte offset, length) of each complete record, in file order: lets a merge copy lines
+    without holding records in memory. Streamed, so the caller keeps the only index."""
     if not path.exists():
-        return out
+        return
     offset = 0
     with open(path, "rb") as f:
         for raw in f:
             if not raw.endswith(b"\n"):
-                break
+                return
             try:
                 key = json.loads(raw).get("key")
             except (json.JSONDecodeError, AttributeError):
                 key = None
-            if key is not None and key not in out:
-                out[key] = (offset, len(raw))
+            if isinstance(key, str):
+                yield key, offset, len(raw)
             offset += len(raw)
-    return out
 
 
 def _truncate_torn_tail(path: Path) -> None:

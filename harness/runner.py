@@ -80,8 +80,8 @@ def _existing(outdir: Path, name: str) -> dict[str, tuple[Path, int, int]]:
     merged, rank_files = _paths(outdir, name)
     found: dict[str, tuple[Path, int, int]] = {}
     for path in [merged, *rank_files]:
-        for key, (offset, length) in index_keys(path).items():
-            found.setdefault(key, (path, offset, length))
+        for key, offset, length in index_keys(path):
+            found.setdefault(key, (path, offset, length))  # the first copy of a key wins
     return found
 
 

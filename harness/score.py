@@ -68,7 +68,7 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
 
 
 SLIM_DROP = ("question", "options", "prediction", "extra_predictions", "frames", "key", "media")
-CHUNK = 20_000
+CHUNK = 2_000  # full records held at once while scoring: ~2 KB each, so a few MB
 
 
 def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True) -> list[dict[str, Any]]:

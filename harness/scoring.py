@@ -26,8 +26,9 @@ def bootstrap_ci(values: Iterable[float], rounds: int = BOOTSTRAP_ROUNDS, alpha:
     if arr.size == 0:
         return None
     rng = np.random.default_rng(seed)
-    # Resample in chunks of rounds: one (rounds x n) index matrix is 1.6 GB at n = 100k.
-    chunk = max(1, 2_000_000 // arr.size)
+    # Resample in chunks of rounds: one (rounds x n) index matrix is 1.6 GB at n = 100k; a chunk
+    # holds ~250k indices (2 MB) plus their values.
+    chunk = max(1, 250_000 // arr.size)
     means = np.concatenate([arr[rng.integers(0, arr.size, size=(min(chunk, rounds - i), arr.size))].mean(axis=1)
                             for i in range(0, rounds, chunk)])
     lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
