@@ -1,6 +1,6 @@
 """Frame sampling: time to get 16 uniformly sampled frames from a long video vs decoding every frame.
 
-    python bench/bench_frames.py                # 10 min, 640x360, 30 fps; appends to bench/RESULTS.md
+    python bench/bench_frames.py                # 10 min, 640x360, 30 fps; rewrites its section of bench/RESULTS.md
     python bench/bench_frames.py --minutes 1 --no-append
 
 The video is made on the fly: a scrolling texture (motion for the encoder to track), H.264 at
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from _results import write_section
 from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +34,7 @@ from harness import video_backends as vb
 from harness.types import FramePolicy, MediaRef
 
 WIDTH, HEIGHT, FPS, GOP, N_SAMPLED = 640, 360, 30, 250, 16
+SECTION = "## Frame sampling (bench/bench_frames.py)"
 
 
 def make_video(path: Path, minutes: float) -> int:
@@ -170,15 +172,13 @@ def main() -> None:
     print(f"backends agree on indices and pixels: {same}")
     if args.no_append:
         return
-    section = (f"\n## Frame sampling (bench/bench_frames.py) — {dt.date.today().isoformat()}, {machine()}\n\n"
+    section = (f"{SECTION} — {dt.date.today().isoformat()}, {machine()}\n\n"
                f"{N_SAMPLED} uniformly sampled frames via `read_frames` (median of {args.repeat}) vs decoding "
                f"every frame of a {args.minutes:g} min {WIDTH}x{HEIGHT} {FPS} fps H.264 video ({n} frames, "
                f"x264 superfast, GOP {GOP}, mean keyframe spacing {spacing:.0f}); \"+RGB\" also converts every frame to RGB, as a reader "
                f"returning all frames must. Backends agree on indices and pixels: {same}.\n\n{text}\n")
-    results = Path(__file__).resolve().parent / "RESULTS.md"
-    with results.open("a", encoding="utf-8") as f:
-        f.write(section)
-    print(f"appended to {results}")
+    write_section(SECTION, section)
+    print("rewrote its section of bench/RESULTS.md")
 
 
 if __name__ == "__main__":

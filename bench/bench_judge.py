@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from tabulate import tabulate
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _results import write_section
 
 from harness.judge import Judge, JudgeConfig, JudgeItem
 from tests.judge_server import JudgeServer
@@ -57,15 +58,6 @@ class RemoteServer:
         self.proc.terminate()
 
 
-def write_section(text: str) -> None:
-    """Replace this script's section of RESULTS.md (or append it), leaving every other section as is."""
-    path = REPO / "bench" / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"\n{re.escape(SECTION)}.*?(?=\n## |\Z)", re.DOTALL)
-    kept = pattern.sub("", old).rstrip("\n")
-    path.write_text(f"{kept}\n\n{text.rstrip()}\n")
-
-
 def main() -> None:
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
     rows = []
@@ -93,7 +85,7 @@ def main() -> None:
     print(table, f"\n\nspeed-up at 32 vs 1: {speedup:.1f}x")
     import openai
 
-    write_section(
+    write_section(SECTION,
         f"{SECTION} — {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, openai {openai.__version__}\n\n"
         f"Local OpenAI-compatible server (own process) answering every request after {LATENCY * 1000:.0f} ms; "

@@ -16,15 +16,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_section
 from tabulate import tabulate
 
 from harness import video
 from harness.config import RunConfig
 from harness.runner import evaluate, load_task
-from models.adapters.videollama2 import VideoLLaMA2Adapter
 from harness.types import Request
+from models.adapters.videollama2 import VideoLLaMA2Adapter
 
 REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Tiny VideoLLaMA2: batching and harness overhead (bench/bench_model.py)"
 
 
 def main() -> None:
@@ -58,9 +60,7 @@ def main() -> None:
                     headers=["samples", "harness run s", "pure model s (batch 8)", "ratio"], tablefmt="github")
     print(speed, "\n\n", over, sep="")
     stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {platform.processor() or 'cpu'}"
-    with open(REPO / "bench" / "RESULTS.md", "a") as f:
-        f.write(f"\n## Tiny VideoLLaMA2: batching and harness overhead (bench/bench_model.py) — {stamp}\n\n"
-                f"{speed}\n\n{over}\n")
+    write_section(SECTION, f"{SECTION} — {stamp}\n\n{speed}\n\n{over}\n")
 
 
 if __name__ == "__main__":
