@@ -17,25 +17,43 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_section
 from tabulate import tabulate
 
 REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Scale (bench/bench_scale.py)"
 
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
+import harness.runner as runner
 from harness.config import RunConfig
-from harness.runner import evaluate
 from tests.toy import HashAdapter
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+# Peak RSS after each stage of the first run: where the memory of a large task goes.
+stages = {}
+def after(name, fn):
+    def wrapped(*a, **kw):
+        out = fn(*a, **kw)
+        stages.setdefault(name, peak_mb())
+        return out
+    return wrapped
+for attr, label in (("load_task", "load annotations"), ("plan", "plan (keys, pending)"),
+                    ("run_shard", "inference"), ("_wait_and_merge", "merge rank files"),
+                    ("score_file", "score (streamed)"), ("task_metrics", "aggregate + bootstrap")):
+    setattr(runner, attr, after(label, getattr(runner, attr)))
 n, out = int(sys.argv[1]), Path(sys.argv[2])
+stages["imports"] = peak_mb()
 t0 = time.perf_counter()
-res = evaluate(HashAdapter(batch_size=8), ["tests.toy:ToyTask"], RunConfig(output_dir=out, task_options={"toy": {"n": n}}, progress=False))
+res = runner.evaluate(HashAdapter(batch_size=8), ["tests.toy:ToyTask"], RunConfig(output_dir=out, task_options={"toy": {"n": n}}, progress=False))
 first = time.perf_counter() - t0
 t1 = time.perf_counter()
-evaluate(HashAdapter(batch_size=8), ["tests.toy:ToyTask"], RunConfig(output_dir=out, task_options={"toy": {"n": n}}, progress=False))
+runner.evaluate(HashAdapter(batch_size=8), ["tests.toy:ToyTask"], RunConfig(output_dir=out, task_options={"toy": {"n": n}}, progress=False))
 resume = time.perf_counter() - t1
-print(json.dumps({"n": n, "seconds": first, "resume_seconds": resume,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"n": n, "seconds": first, "resume_seconds": resume, "rss_mb": peak_mb(), "stages": stages,
                   "accuracy": res["tasks"]["toy"]["metrics"]["accuracy"]}))
 """
 
@@ -51,19 +69,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,100000")
     sizes = [int(s) for s in ap.parse_args().sizes.split(",")]
-    rows = []
+    rows, results = [], []
     base = None
     for n in sizes:
         m = measure(n)
+        results.append(m)
         base = base or m
         rows.append([n, f"{m['seconds']:.1f}", f"{1000 * m['seconds'] / n:.3f}", f"{1000 * m['resume_seconds'] / n:.3f}",
                      f"{m['rss_mb']:.0f}", f"{m['rss_mb'] / base['rss_mb']:.2f}"])
     table = tabulate(rows, headers=["samples", "run s", "ms/sample", "resume ms/sample", "peak RSS MB", "RSS vs first"],
                      tablefmt="github")
-    print(table)
+    names, last = list(results[0]["stages"]), results[-1]["stages"]
+    stage_rows = [[name, *(f"{m['stages'][name]:.0f}" for m in results),
+                   f"{last[name] - (last[names[i - 1]] if i else 0.0):+.0f}"]
+                  for i, name in enumerate(names)]
+    stage_table = tabulate(stage_rows, headers=["peak RSS MB after", *(f"{m['n']} samples" for m in results),
+                                                f"stage adds at {results[-1]['n']}"], tablefmt="github")
+    print(table, "\n\n", stage_table, sep="")
     stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {platform.python_version()}"
-    with open(REPO / "bench" / "RESULTS.md", "a") as f:
-        f.write(f"\n## Scale (bench/bench_scale.py) — {stamp}\n\n{table}\n")
+    write_section(SECTION, f"{SECTION} — {stamp}\n\n{table}\n\nWhere the memory goes (peak RSS after each stage of the "
+                  f"first run; a stage that frees memory shows +0):\n\n{stage_table}\n")
 
 
 if __name__ == "__main__":

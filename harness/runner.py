@@ -179,10 +179,11 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     plan(runs, model, cfg, ctx)
     t0 = time.perf_counter()
     for run in runs:
-        mine = dist.shard(run.pending, ctx)
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
-        run_shard(run.task, model, mine, run.policy, run.gen_kwargs, out, cfg.decode_workers,
-                  cfg.progress and ctx.is_main)
+        # The shard is passed, not named: a local would keep the last task's samples alive
+        # through merge and scoring.
+        run_shard(run.task, model, dist.shard(run.pending, ctx), run.policy, run.gen_kwargs, out,
+                  cfg.decode_workers, cfg.progress and ctx.is_main)
     infer_s = time.perf_counter() - t0
     crash_point("after_infer")
     if not ctx.is_main:

@@ -65,7 +65,7 @@ class MediaRef:
     fps: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # no per-instance __dict__: a 100k-sample task holds 100k of these
 class Sample:
     """One question about one video, as a task loaded it.
 
