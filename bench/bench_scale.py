@@ -45,8 +45,9 @@ for attr, label in (("load_task", "load annotations"), ("plan", "plan (keys, pen
                     ("run_shard", "inference"), ("_wait_and_merge", "merge rank files"),
                     ("score_file", "score (streamed)"), ("task_metrics", "aggregate + bootstrap")):
     setattr(runner, attr, after(label, getattr(runner, attr)))
+runner.dist.init_from_env = after("import torch (process group)", runner.dist.init_from_env)
 n, out = int(sys.argv[1]), Path(sys.argv[2])
-stages["imports"] = peak_mb()
+stages["harness imported"] = peak_mb()
 t0 = time.perf_counter()
 res = runner.evaluate(HashAdapter(batch_size=8), ["tests.toy:ToyTask"], RunConfig(output_dir=out, task_options={"toy": {"n": n}}, progress=False))
 first = time.perf_counter() - t0
@@ -86,7 +87,7 @@ def main() -> None:
     stage_table = tabulate(stage_rows, headers=["peak RSS MB after", *(f"{m['n']} samples" for m in results),
                                                 f"stage adds at {results[-1]['n']}"], tablefmt="github")
     print(table, "\n\n", stage_table, sep="")
-    stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {platform.python_version()}"
+    stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}"
     write_section(SECTION, f"{SECTION} — {stamp}\n\n{table}\n\nWhere the memory goes (peak RSS after each stage of the "
                   f"first run; a stage that frees memory shows +0):\n\n{stage_table}\n")
 
