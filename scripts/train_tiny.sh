@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-models/videollama2/tiny_default}"
 shift || true
-DATA="${HARNESS_CACHE:-$HOME/.cache/harness}/trainset-v2"
+DATA="${HARNESS_CACHE:-$HOME/.cache/harness}/trainset-v4"
 [ -f "$DATA/.complete" ] || { rm -rf "$DATA"; harness trainset "$DATA" --videos 3000 --seed 0 && touch "$DATA/.complete"; }
 STAGE1="$(mktemp -d)"
 trap 'rm -rf "$STAGE1"' EXIT

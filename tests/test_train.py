@@ -78,6 +78,36 @@ def test_grounding_stage_asks_the_same_media_open_ended(trainset):
     assert sum(len(r["conversations"]) for r in ground) > sum(len(r["conversations"]) for r in mix)
 
 
+def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset):
+    """MVBench / Perception Test styles answer with the true option's text, which their official
+    extraction scores; Video-MME / EgoSchema styles answer with the letter (their extraction reads
+    letters only). Checked with the MVBench / Video-MME parsers on the training answers."""
+    from harness.types import Sample
+    from tasks.mvbench import MVBench
+    from tasks.videomme import VideoMME
+
+    seen = {"mvbench": 0, "videomme": 0, "egoschema": 0}
+    for rec in json.loads(trainset.read_text()):
+        conv = rec["conversations"]
+        for human, gpt in zip(conv[::2], conv[1::2]):
+            q = human["value"]
+            if "\nA. " in q:
+                task, style = VideoMME(Path(".")), "videomme"
+                options = [line[3:] for line in q.splitlines() if line[1:3] == ". " and line[:1] in "ABCD"]
+            elif "\n(A) " in q:
+                task, style = MVBench(Path(".")), "egoschema" if "The best answer is:" in q else "mvbench"
+                options = [line[4:] for line in q.splitlines() if line[:1] == "(" and line[2:4] == ") "]
+            else:
+                continue
+            parsed = task.parse(Sample(id="", task=task.name, media=None, question="", options=options), gpt["value"])
+            if style == "mvbench":
+                assert gpt["value"] in options and parsed.rule == "option_text", (q, gpt["value"])
+            else:
+                assert gpt["value"] in "ABCDE" and parsed.rule == "letter", (q, gpt["value"])
+            seen[style] += 1
+    assert all(seen.values()), seen
+
+
 def test_labels_cover_only_the_answers_and_the_prompt_matches_inference():
     _, tok = build_tiny_model()
     ex = Example("x", "video", None, [{"role": "user", "content": "<video>\nWhat colour are the moving shapes?"},
