@@ -70,25 +70,22 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,100000")
     sizes = [int(s) for s in ap.parse_args().sizes.split(",")]
-    rows, results = [], []
-    base = None
-    for n in sizes:
-        m = measure(n)
-        results.append(m)
-        base = base or m
+    results = [measure(n) for n in sizes]
+    small, big = results[0], results[-1]
+    rows = []
+    for n, m in zip(sizes, results):
         rows.append([n, f"{m['seconds']:.1f}", f"{1000 * m['seconds'] / n:.3f}", f"{1000 * m['resume_seconds'] / n:.3f}",
-                     f"{m['rss_mb']:.0f}", f"{m['rss_mb'] / base['rss_mb']:.2f}"])
+                     f"{m['rss_mb']:.0f}", f"{m['rss_mb'] / small['rss_mb']:.2f}"])
     table = tabulate(rows, headers=["samples", "run s", "ms/sample", "resume ms/sample", "peak RSS MB", "RSS vs first"],
                      tablefmt="github")
-    names, last = list(results[0]["stages"]), results[-1]["stages"]
+    names, last = list(small["stages"]), big["stages"]
     stage_rows = [[name, *(f"{m['stages'][name]:.0f}" for m in results),
                    f"{last[name] - (last[names[i - 1]] if i else 0.0):+.0f}"]
                   for i, name in enumerate(names)]
     stage_table = tabulate(stage_rows, headers=["peak RSS MB after", *(f"{m['n']} samples" for m in results),
-                                                f"stage adds at {results[-1]['n']}"], tablefmt="github")
+                                                f"stage adds at {big['n']}"], tablefmt="github")
     print(table, "\n\n", stage_table, sep="")
     stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}"
-    big, small = results[-1], results[0]
     load_mb = big["stages"]["load annotations"] - big["stages"]["import torch (process group)"]
     own_mb = big["rss_mb"] - big["stages"]["load annotations"]
     why = (f"At {big['n']:,} samples the task's own annotations (its Sample objects) take {load_mb:.0f} MB and the "

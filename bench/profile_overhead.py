@@ -68,7 +68,8 @@ def main() -> None:
                        f"{(model_s + decode_s) / model_s:.2f}"]],
                      headers=["samples", "harness run s", "pure model s", "serial decode s", "run / model",
                               "(model + decode) / model"], tablefmt="github")
-    stats = pstats.Stats(prof)
+    top = io.StringIO()
+    stats = pstats.Stats(prof, stream=top)
     cum: dict[tuple[str, str], float] = {}
     for (file, _, func), (_, _, _, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         for suffix, name, _label in STAGES:
@@ -77,8 +78,7 @@ def main() -> None:
     stage_rows = [[label, f"{cum[suffix, name]:.3f}"] for suffix, name, label in STAGES if (suffix, name) in cum]
     stage_table = tabulate(stage_rows, headers=["stage (cProfile, main thread)", "cumulative s"],
                            tablefmt="github")
-    top = io.StringIO()
-    pstats.Stats(prof, stream=top).sort_stats("tottime").print_stats(12)
+    stats.sort_stats("tottime").print_stats(12)
     print(parts, "\n\n", stage_table, "\n\n", top.getvalue(), sep="")
     stamp = f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}"
     book = sum(cum.get((suffix, name), 0.0) for suffix, name, _ in STAGES
