@@ -103,7 +103,7 @@ def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset
             if style == "mvbench":
                 assert gpt["value"] in options and parsed.rule == "option_text", (q, gpt["value"])
             else:
-                assert gpt["value"] in "ABCDE" and parsed.rule == "letter", (q, gpt["value"])
+                assert gpt["value"] in tuple("ABCDE") and parsed.rule == "letter", (q, gpt["value"])
             seen[style] += 1
     assert all(seen.values()), seen
 
