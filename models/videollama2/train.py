@@ -57,7 +57,7 @@ class DataArguments:
     data_folder: str | None = field(default=None, metadata={"help": "media paths are relative to this (default: data_path's folder)"})
     skip_bad_samples: bool = field(default=False, metadata={"help": "leave out bad records (counted) instead of stopping"})
     shuffle_answers: bool = field(default=False, metadata={"help": "TEST FLAG: permute answers across records (a broken run)"})
-    cache_frames: bool = field(default=False, metadata={"help": "keep decoded clips in memory across epochs (small sets)"})
+    cache_frames: bool = field(default=False, metadata={"help": "keep decoded clips and tokenized conversations in memory across epochs (small sets)"})
 
 
 @dataclass

@@ -140,9 +140,11 @@ class ConversationDataset(torch.utils.data.Dataset):
     def __init__(self, examples: list[Example], tokenizer: Any, processor: Any, model_type: str,
                  max_length: int = 2048, shuffle_answers_seed: int | None = None, cache_frames: bool = False):
         self.examples = examples
-        # Small synthetic sets trained for many epochs: keep each decoded, processed clip in memory
-        # (per process: use with dataloader_num_workers 0 or persistent workers).
+        # Small synthetic sets trained for many epochs: keep each decoded, processed clip and each
+        # tokenized conversation (the chat template is rendered turn by turn: ~2 ms a record) in
+        # memory (per process: use with dataloader_num_workers 0 or persistent workers).
         self.cache: dict[int, torch.Tensor] | None = {} if cache_frames else None
+        self.encoded: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = {} if cache_frames else None
         self.tokenizer, self.processor, self.model_type, self.max_length = tokenizer, processor, model_type, max_length
         if shuffle_answers_seed is not None:
             self.examples = shuffled_answers(examples, shuffle_answers_seed)
@@ -154,7 +156,12 @@ class ConversationDataset(torch.utils.data.Dataset):
         from harness.video import read_frames
 
         ex = self.examples[i]
-        input_ids, labels = encode(ex, self.tokenizer, self.model_type, self.max_length)
+        pair = self.encoded.get(i) if self.encoded is not None else None
+        if pair is None:
+            pair = encode(ex, self.tokenizer, self.model_type, self.max_length)
+            if self.encoded is not None:
+                self.encoded[i] = pair
+        input_ids, labels = pair
         video = self.cache.get(i) if self.cache is not None else None
         if video is None and ex.media is not None:
             try:
