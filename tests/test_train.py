@@ -19,7 +19,14 @@ from models.videollama2.conversation import build_prompt, tokenize_with_modal
 from models.videollama2.load import load_pretrained, save_checkpoint
 from models.videollama2.tiny import build_tiny_model
 from models.videollama2.train import main as train_main
-from models.videollama2.train_data import Example, TrainDataError, encode, load_examples, shuffled_answers
+from models.videollama2.train_data import (
+    ConversationDataset,
+    Example,
+    TrainDataError,
+    encode,
+    load_examples,
+    shuffled_answers,
+)
 from tasks._trainset import build_trainset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,10 +54,15 @@ def _train(out: Path, data: Path, *extra: str) -> dict:
 
 
 # -- data -------------------------------------------------------------------------------------------
+def _media_records(path: Path) -> list[dict]:
+    """The records with a video or image (the rest are text-only look-up drills)."""
+    return [r for r in json.loads(path.read_text()) if r.get("video") or r.get("image")]
+
+
 def test_trainset_is_official_format_and_shares_no_video_with_the_demos(trainset):
     examples, problems = load_examples(trainset)
-    assert problems == [] and len(examples) == 24
-    raw = json.loads(trainset.read_text())
+    raw = _media_records(trainset)
+    assert problems == [] and len(raw) == 24 and len(examples) == 24 + 2  # a tenth more: look-up drills
     assert all(r["conversations"][0]["from"] == "human" and r["conversations"][1]["from"] == "gpt" for r in raw)
     assert any(len(r["conversations"]) > 2 for r in raw)  # multi-turn records are exercised
     from harness.demo import demo_root
@@ -67,8 +79,8 @@ def test_grounding_stage_asks_the_same_media_open_ended(trainset):
     option letters), and it loads like any training file."""
     grounding = trainset.parent / "grounding.json"
     examples, problems = load_examples(grounding)
-    assert problems == [] and len(examples) == 24
-    mix, ground = json.loads(trainset.read_text()), json.loads(grounding.read_text())
+    assert problems == [] and len(examples) == 24 + 2
+    mix, ground = _media_records(trainset), _media_records(grounding)
     assert [r.get("video") or r.get("image") for r in ground] == [r.get("video") or r.get("image") for r in mix]
     questions = [t["value"] for r in ground for t in r["conversations"] if t["from"] == "human"]
     answers = [t["value"] for r in ground for t in r["conversations"] if t["from"] == "gpt"]
@@ -80,14 +92,15 @@ def test_grounding_stage_asks_the_same_media_open_ended(trainset):
 
 def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset):
     """MVBench / Perception Test styles answer with the true option's text, which their official
-    extraction scores; Video-MME / EgoSchema styles answer with the letter (their extraction reads
-    letters only). Checked with the MVBench / Video-MME parsers on the training answers."""
+    extraction scores; Video-MME / EgoSchema styles answer "<text> <letter>" and their extraction
+    (letters only) reads the true letter. Checked with each benchmark's own parser."""
     from harness.types import Sample
+    from tasks.egoschema import EgoSchema
     from tasks.mvbench import MVBench
     from tasks.videomme import VideoMME
 
     seen = {"mvbench": 0, "videomme": 0, "egoschema": 0}
-    for rec in json.loads(trainset.read_text()):
+    for rec in _media_records(trainset):
         conv = rec["conversations"]
         for human, gpt in zip(conv[::2], conv[1::2]):
             q = human["value"]
@@ -95,7 +108,8 @@ def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset
                 task, style = VideoMME(Path(".")), "videomme"
                 options = [line[3:] for line in q.splitlines() if line[1:3] == ". " and line[:1] in "ABCD"]
             elif "\n(A) " in q:
-                task, style = MVBench(Path(".")), "egoschema" if "The best answer is:" in q else "mvbench"
+                style = "egoschema" if "The best answer is:" in q else "mvbench"
+                task = EgoSchema(Path(".")) if style == "egoschema" else MVBench(Path("."))
                 options = [line[4:] for line in q.splitlines() if line[:1] == "(" and line[2:4] == ") "]
             else:
                 continue
@@ -103,9 +117,47 @@ def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset
             if style == "mvbench":
                 assert gpt["value"] in options and parsed.rule == "option_text", (q, gpt["value"])
             else:
-                assert gpt["value"] in tuple("ABCDE") and parsed.rule == "letter", (q, gpt["value"])
+                text, letter = gpt["value"].rsplit(" ", 1)
+                assert options["ABCDE".index(letter)] == text, (q, gpt["value"])
+                assert parsed.rule == "letter" and parsed.answer == letter, (q, gpt["value"], parsed)
             seen[style] += 1
     assert all(seen.values()), seen
+
+
+def test_lookup_drills_pair_each_requested_option_with_its_own_letter(trainset):
+    """The tiny base LLM's training data: text-only records whose answer names, in the requested order,
+    each option's text followed by that option's letter, in the Video-MME and EgoSchema layouts."""
+    drills = []
+    for name in ("lookup_options.json", "lookup.json"):
+        examples, problems = load_examples(trainset.parent / name)
+        assert problems == [] and len(examples) == 48 and {e.modal for e in examples} == {"text"}
+        drills += json.loads((trainset.parent / name).read_text())
+    layouts, in_prompt = set(), 0
+    for rec in drills:
+        human, gpt = (t["value"] for t in rec["conversations"])
+        lines = human.splitlines()
+        options = {}
+        for line in lines:
+            if line[1:3] == ". " and line[:1] in "ABCDE":
+                options[line[0]] = line[3:]
+                layouts.add("dot")
+            elif line[:1] == "(" and line[2:4] == ") ":
+                options[line[1]] = line[4:]
+                layouts.add("paren")
+        requested = lines[-1].split(": ", 1)[1]
+        in_prompt += "The best answer is:" in human
+        words = gpt.split(" ")
+        pairs, text = [], []
+        for w in words:
+            if w in options:
+                pairs.append((" ".join(text), w))
+                text = []
+            else:
+                text.append(w)
+        assert text == [] and len(pairs) == 8, gpt
+        assert " ".join(t for t, _ in pairs) == requested
+        assert all(options[letter] == t for t, letter in pairs), (human, gpt)
+    assert layouts == {"dot", "paren"} and 0 < in_prompt < 48  # only lookup.json has whole prompts
 
 
 def test_labels_cover_only_the_answers_and_the_prompt_matches_inference():
@@ -121,6 +173,25 @@ def test_labels_cover_only_the_answers_and_the_prompt_matches_inference():
     # The first turn's prompt is token for token what generation builds for the same question.
     prompt = tokenize_with_modal(build_prompt(tok, "videollama2_qwen2", "What colour are the moving shapes?"), tok)
     assert torch.equal(ids[: len(prompt)], prompt)
+
+
+def test_cached_dataset_items_equal_fresh_ones(trainset):
+    """--cache_frames keeps each clip and tokenized conversation after the first epoch; later epochs
+    must see exactly what a fresh read gives."""
+    from models.videollama2.api import processor_for
+
+    model, tok = build_tiny_model()
+    examples, _ = load_examples(trainset)
+    fresh = ConversationDataset(examples, tok, processor_for(model), model.config.model_type)
+    cached = ConversationDataset(examples, tok, processor_for(model), model.config.model_type, cache_frames=True)
+    for i in (0, 1, len(examples) - 1):  # the last is a text-only look-up drill (no video)
+        first, again, ref = cached[i], cached[i], fresh[i]
+        for key in ("input_ids", "labels", "video"):
+            if ref[key] is None:
+                assert first[key] is None and again[key] is None
+            else:
+                assert torch.equal(first[key], ref[key]) and torch.equal(again[key], ref[key])
+    assert len(cached.encoded) == 3 and len(cached.cache) == 2
 
 
 @pytest.mark.parametrize("record, problem", [
@@ -153,10 +224,10 @@ def test_skip_bad_samples_trains_on_the_rest_and_counts(tmp_path, trainset, caps
     raw.append({"id": "broken", "video": "videos/nope.mp4", "conversations": []})
     data = trainset.parent / "with_bad.json"
     data.write_text(json.dumps(raw))
-    with pytest.raises(TrainDataError, match="record 24"):
+    with pytest.raises(TrainDataError, match=f"record {len(raw) - 1} "):
         _train(tmp_path / "stop", data)
     summary = _train(tmp_path / "skip", data, "--skip_bad_samples")
-    assert summary["skipped_records"] == 1 and summary["records"] == 24
+    assert summary["skipped_records"] == 1 and summary["records"] == len(raw) - 1
     assert "skipped 1 bad training records" in capsys.readouterr().err
 
 
