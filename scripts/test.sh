@@ -7,6 +7,6 @@ HARNESS_EXTRAS="[dev,train]"
 . scripts/setup_env.sh
 # The HTML report test renders in headless Chromium when it is installed (Debian: apt-get install chromium).
 python -m pytest -q "$@"
-# Train -> eval -> gate the tiny model from scratch (about 18 minutes on 2 cores);
+# Train -> eval -> gate the tiny model from its base LLM (about 15 minutes on 2 cores);
 # HARNESS_SKIP_TRAIN_GATE=1 skips it.
 [ "${HARNESS_SKIP_TRAIN_GATE:-0}" = 1 ] || ./scripts/train_then_eval.sh runs/ci-train-then-eval

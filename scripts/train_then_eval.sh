@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Train -> evaluate -> gate, end to end on the tiny model (what CI runs after the tests).
 #   scripts/train_then_eval.sh [OUT] [extra train args...]   (default OUT: runs/train-then-eval)
-# Trains the tiny recipe from scratch (scripts/train_tiny.sh), evaluates the new checkpoint on the
-# MVBench, Video-MME and ActivityNet-QA (exact match, no judge) demo sets, then gates it against the
-# stored baseline run of the shipped model (results/baselines/tiny-default) with the spec in
-# results/gates/tiny.toml. Exit 0 = pass.
+# Trains the tiny recipe again from the shipped base LLM (scripts/train_tiny.sh), evaluates the new
+# checkpoint on the MVBench, Video-MME and ActivityNet-QA (exact match, no judge) demo sets, then
+# gates it against the stored baseline run of the shipped model (results/baselines/tiny-default)
+# with the spec in results/gates/tiny.toml. Exit 0 = pass.
 # Writes OUT/gate.md (a CI job summary) and OUT/gate.xml (JUnit). Example of a failing run:
 #   scripts/train_then_eval.sh runs/broken --shuffle_answers
 set -euo pipefail
