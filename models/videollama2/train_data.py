@@ -140,11 +140,10 @@ class ConversationDataset(torch.utils.data.Dataset):
     def __init__(self, examples: list[Example], tokenizer: Any, processor: Any, model_type: str,
                  max_length: int = 2048, shuffle_answers_seed: int | None = None, cache_frames: bool = False):
         self.examples = examples
-        # Small synthetic sets trained for many epochs: keep each decoded, processed clip and each
-        # tokenized conversation (the chat template is rendered turn by turn: ~2 ms a record) in
-        # memory (per process: use with dataloader_num_workers 0 or persistent workers).
-        self.cache: dict[int, torch.Tensor] | None = {} if cache_frames else None
-        self.encoded: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = {} if cache_frames else None
+        # Small synthetic sets trained for many epochs: keep each item (the decoded, processed clip
+        # and the tokenized conversation: the chat template is rendered turn by turn, ~2 ms a record)
+        # in memory (per process: use with dataloader_num_workers 0 or persistent workers).
+        self.cache: dict[int, dict[str, Any]] | None = {} if cache_frames else None
         self.tokenizer, self.processor, self.model_type, self.max_length = tokenizer, processor, model_type, max_length
         if shuffle_answers_seed is not None:
             self.examples = shuffled_answers(examples, shuffle_answers_seed)
@@ -155,23 +154,21 @@ class ConversationDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         from harness.video import read_frames
 
+        if self.cache is not None and i in self.cache:
+            return self.cache[i]
         ex = self.examples[i]
-        pair = self.encoded.get(i) if self.encoded is not None else None
-        if pair is None:
-            pair = encode(ex, self.tokenizer, self.model_type, self.max_length)
-            if self.encoded is not None:
-                self.encoded[i] = pair
-        input_ids, labels = pair
-        video = self.cache.get(i) if self.cache is not None else None
-        if video is None and ex.media is not None:
+        input_ids, labels = encode(ex, self.tokenizer, self.model_type, self.max_length)
+        video = None
+        if ex.media is not None:
             try:
                 frames = read_frames(ex.media, FramePolicy("uniform", self.processor.num_frames))
             except Exception as e:  # noqa: BLE001 - any decoder failure names the record
                 raise TrainDataError(f"record {ex.id}: cannot decode {ex.media.path}: {e}") from e
             video = self.processor(frames.array)
-            if self.cache is not None:
-                self.cache[i] = video
-        return {"input_ids": input_ids, "labels": labels, "video": video}
+        item = {"input_ids": input_ids, "labels": labels, "video": video}
+        if self.cache is not None:
+            self.cache[i] = item
+        return item
 
 
 def shuffled_answers(examples: list[Example], seed: int) -> list[Example]:
