@@ -54,6 +54,17 @@ def _train(out: Path, data: Path, *extra: str) -> dict:
 
 
 # -- data -------------------------------------------------------------------------------------------
+def _shown_options(prompt: str) -> tuple[str | None, dict[str, str]]:
+    """The option lines of a prompt: ("dot" for "A. text" | "paren" for "(A) text" | None, letter -> text)."""
+    layout, options = None, {}
+    for line in prompt.splitlines():
+        if line[1:3] == ". " and line[:1] in "ABCDE":
+            layout, options[line[0]] = "dot", line[3:]
+        elif line[:1] == "(" and line[2:4] == ") ":
+            layout, options[line[1]] = "paren", line[4:]
+    return layout, options
+
+
 def _media_records(path: Path) -> list[dict]:
     """The records with a video or image (the rest are text-only look-up drills)."""
     return [r for r in json.loads(path.read_text()) if r.get("video") or r.get("image")]
@@ -104,15 +115,15 @@ def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset
         conv = rec["conversations"]
         for human, gpt in zip(conv[::2], conv[1::2]):
             q = human["value"]
-            if "\nA. " in q:
+            layout, shown = _shown_options(q)
+            if layout == "dot":
                 task, style = VideoMME(Path(".")), "videomme"
-                options = [line[3:] for line in q.splitlines() if line[1:3] == ". " and line[:1] in "ABCD"]
-            elif "\n(A) " in q:
+            elif layout == "paren":
                 style = "egoschema" if "The best answer is:" in q else "mvbench"
                 task = EgoSchema(Path(".")) if style == "egoschema" else MVBench(Path("."))
-                options = [line[4:] for line in q.splitlines() if line[:1] == "(" and line[2:4] == ") "]
             else:
                 continue
+            options = list(shown.values())
             parsed = task.parse(Sample(id="", task=task.name, media=None, question="", options=options), gpt["value"])
             if style == "mvbench":
                 assert gpt["value"] in options and parsed.rule == "option_text", (q, gpt["value"])
@@ -135,16 +146,9 @@ def test_lookup_drills_pair_each_requested_option_with_its_own_letter(trainset):
     layouts, in_prompt = set(), 0
     for rec in drills:
         human, gpt = (t["value"] for t in rec["conversations"])
-        lines = human.splitlines()
-        options = {}
-        for line in lines:
-            if line[1:3] == ". " and line[:1] in "ABCDE":
-                options[line[0]] = line[3:]
-                layouts.add("dot")
-            elif line[:1] == "(" and line[2:4] == ") ":
-                options[line[1]] = line[4:]
-                layouts.add("paren")
-        requested = lines[-1].split(": ", 1)[1]
+        layout, options = _shown_options(human)
+        layouts.add(layout)
+        requested = human.splitlines()[-1].split(": ", 1)[1]
         in_prompt += "The best answer is:" in human
         words = gpt.split(" ")
         pairs, text = [], []
@@ -191,7 +195,7 @@ def test_cached_dataset_items_equal_fresh_ones(trainset):
                 assert first[key] is None and again[key] is None
             else:
                 assert torch.equal(first[key], ref[key]) and torch.equal(again[key], ref[key])
-    assert len(cached.encoded) == 3 and len(cached.cache) == 2
+    assert sorted(cached.cache) == [0, 1, len(examples) - 1]  # every item read, the drill's too
 
 
 @pytest.mark.parametrize("record, problem", [
