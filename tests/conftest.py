@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+DATA = Path(__file__).resolve().parent / "data"
+
 
 @pytest.fixture(scope="session")
 def real_fixtures() -> Path:
-    """The real benchmark annotation files (shared/fixtures/real; override: HARNESS_REAL_FIXTURES)."""
-    env = os.environ.get("HARNESS_REAL_FIXTURES")
-    path = Path(env) if env else Path(__file__).parents[2] / "shared" / "fixtures" / "real"
-    if not path.is_dir():
-        pytest.skip(f"real fixtures not found at {path} (set HARNESS_REAL_FIXTURES)")
-    return path
+    """Real benchmark annotation files and real-world videos kept in the repository
+    (tests/data/real; what each file is, its source, licence and subset rule: tests/data/real/SOURCES.md)."""
+    return DATA / "real"
