@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -172,9 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         v.add_argument("--workers", type=int, default=4)
     ls = sub.add_parser("list", help="list tasks or models")
     ls.add_argument("what", choices=["tasks", "models"])
-    tr = sub.add_parser("train", help="train a VideoLLaMA2 model (official recipe; `harness train -- --help`)",
-                        add_help=False)
-    tr.add_argument("train_args", nargs=argparse.REMAINDER)
+    # every argument after `train` (its --help too) goes to the training entry: see main()
+    sub.add_parser("train", help="train a VideoLLaMA2 model (the official recipe; `harness train --help`)", add_help=False)
     ts = sub.add_parser("trainset", help="write the synthetic training set (official conversation JSON + mp4s)")
     ts.add_argument("out", type=Path)
     ts.add_argument("--videos", type=int, default=3000)
@@ -184,27 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_extra_commands(sub: Any) -> None:
-    """Commands that live in their own modules (report, gate, compare), when present."""
-    import importlib
+    """Commands that live in their own modules (report, gate, compare)."""
+    from . import compare, gate, report
 
-    for module in ("report", "gate", "compare"):
-        try:
-            mod = importlib.import_module(f"harness.{module}")
-        except ImportError:
-            continue
-        if hasattr(mod, "add_cli"):
-            mod.add_cli(sub)
+    for mod in (report, gate, compare):
+        mod.add_cli(sub)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def cmd_train(train_args: list[str]) -> int:
     try:
         from models.videollama2.train import main as train_main
     except ImportError as e:
         raise ConfigError(f"training needs the train extras ({e.name} is missing)",
                           hint='pip install -e ".[train]"') from None
 
-    rest = [a for a in args.train_args if a != "--"]
-    return train_main(rest)
+    return train_main([a for a in train_args if a != "--"], prog="harness train")
 
 
 def cmd_trainset(args: argparse.Namespace) -> int:
@@ -215,12 +207,16 @@ def cmd_trainset(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "trainset": cmd_trainset, "run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
+COMMANDS = {"trainset": cmd_trainset, "run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:  # the training entry parses its own arguments (HfArgumentParser)
+        handler, args = cmd_train, argv[1:]
+    else:
+        args = build_parser().parse_args(argv)
+        handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
     try:
         return handler(args)
     except HarnessError as e:  # a user mistake: the message and its fix, no traceback

@@ -79,7 +79,7 @@ def run_gate(spec: list[dict[str, Any]], cand_dir: Path, base_dir: Path | None) 
             reasons.append(f"{value:.4f} {'>=' if ok else '<'} floor {float(c['min']):.4f}")
         if "max_drop" in c and base is not None:
             bval = metric_value(base, task, metric, base_dir)
-            ids, a, b = paired_correctness(read_records(base_dir / base["tasks"][task]["samples_file"]),
+            _ids, a, b = paired_correctness(read_records(base_dir / base["tasks"][task]["samples_file"]),
                                            read_records(cand_dir / cand["tasks"][task]["samples_file"]))
             test = mcnemar(a, b)
             drop = (bval or 0.0) - value

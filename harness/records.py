@@ -10,8 +10,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Self
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -83,7 +84,7 @@ class RecordWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         _truncate_torn_tail(path)
-        self._f = open(path, "a", encoding="utf-8")
+        self._f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held for the writer's life, closed by close()/__exit__
         self._fsync_every = fsync_every
         self._last_sync = time.monotonic()
 
@@ -99,7 +100,7 @@ class RecordWriter:
         os.fsync(self._f.fileno())
         self._f.close()
 
-    def __enter__(self) -> "RecordWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

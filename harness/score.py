@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .faultpoints import crash_point
 from .records import iter_records, write_records
-
 from .scoring import state_counts
 from .task import Task
 from .types import Sample

@@ -10,7 +10,8 @@ Unparsed, unscored and error are their own states: counted, never folded into a 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 

@@ -58,7 +58,7 @@ class Bottleneck(nn.Module):
         super().__init__()
         self.conv1 = ConvNorm(cin, cout, 1)
         self.conv2 = ConvNorm(cout, cout, 3, groups=cout)
-        self.se = SqueezeExcite(cout, int(round(cin * 0.25)))
+        self.se = SqueezeExcite(cout, round(cin * 0.25))
         self.conv3 = ConvNorm(cout, cout, 1, act=False)
         self.downsample = ConvNorm(cin, cout, 1, act=False) if cin != cout else nn.Identity()
 

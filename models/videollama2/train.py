@@ -131,9 +131,9 @@ class HarnessEval(TrainerCallback):
     """Train-time evaluation: `evaluate()` on the model in memory (no second copy), every N steps,
     on all ranks (each takes its shard), results appended to OUT/train_evals.jsonl by rank 0."""
 
-    def __init__(self, every: int, tasks: list[str], out: Path, tokenizer: Any, processor: Any, data_root: str | None):
+    def __init__(self, every: int, tasks: list[str], out: Path, tokenizer: Any, data_root: str | None):
         self.every, self.tasks, self.out = every, tasks, out
-        self.tokenizer, self.processor, self.data_root = tokenizer, processor, data_root
+        self.tokenizer, self.data_root = tokenizer, data_root
         self.history: list[dict[str, Any]] = []
 
     def run(self, model: torch.nn.Module, step: int) -> dict[str, Any] | None:
@@ -141,9 +141,13 @@ class HarnessEval(TrainerCallback):
         from harness.runner import evaluate
         from models.adapters.videollama2 import VideoLLaMA2Adapter
 
+        from .api import processor_for
+
         was_training = model.training
         model.eval()
-        adapter = VideoLLaMA2Adapter.from_model(model, self.tokenizer, self.processor, tag=f"train-step{step}")
+        # evaluated as the seed evaluates (frames not padded), whatever the training pads
+        adapter = VideoLLaMA2Adapter.from_model(model, self.tokenizer, processor_for(_base_model(model)),
+                                                tag=f"train-step{step}")
         cfg = RunConfig(output_dir=self.out / "evals" / f"step{step:06d}", data_root=self.data_root, progress=False)
         try:
             res = evaluate(adapter, list(self.tasks), cfg)
@@ -250,14 +254,14 @@ def save(model: Any, tokenizer: Any, out: Path, margs: ModelArguments, targs: Tr
     return "full"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     from .api import processor_for
     from .train_data import ConversationDataset, collate, load_examples
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a.startswith("--report_to") for a in argv):
         argv += ["--report_to", "none"]  # no experiment trackers unless asked for
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog=prog)
     margs, dargs, targs = parser.parse_args_into_dataclasses(args=argv)
     out = Path(targs.output_dir)
     examples, problems = load_examples(dargs.data_path, dargs.data_folder, skip_bad=dargs.skip_bad_samples)
@@ -269,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ... and {len(problems) - 20} more", file=sys.stderr)
     model, tokenizer = build(margs, targs)
     base = _base_model(model)
-    processor = processor_for(base)
+    processor = processor_for(base, aspect=None)  # the config's image_aspect_ratio: pad, as official training
     dataset = ConversationDataset(examples, tokenizer, processor, base.config.model_type, targs.model_max_length,
                                   shuffle_answers_seed=targs.seed if dargs.shuffle_answers else None,
                                   cache_frames=dargs.cache_frames)
@@ -277,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     callbacks: list[TrainerCallback] = [curve]
     evaluator = None
     if targs.eval_every and targs.eval_tasks:
-        evaluator = HarnessEval(targs.eval_every, targs.eval_tasks.split(","), out, tokenizer, processor,
-                                targs.eval_data_root)
+        evaluator = HarnessEval(targs.eval_every, targs.eval_tasks.split(","), out, tokenizer, targs.eval_data_root)
         callbacks.append(evaluator)
     trainer = VideoTrainer(model=model, args=targs, train_dataset=dataset, data_collator=collate, callbacks=callbacks)
     t0 = time.perf_counter()
