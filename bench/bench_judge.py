@@ -62,10 +62,10 @@ def main() -> None:
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
     rows = []
     with RemoteServer() as server, tempfile.TemporaryDirectory() as tmp:
-        warm = [JudgeItem("qa_yes_no_v1.txt", {"question": f"warm {i}", "answer": "a", "prediction": "a"}) for i in range(4)]
+        warm = [JudgeItem("activitynet_qa.txt", {"question": f"warm {i}", "answer": "a", "prediction": "a"}) for i in range(4)]
         Judge(JudgeConfig(base_url=server.url + "/v1"), Path(tmp) / "warm").run(warm, progress=False)  # imports, pools
         for conc, n in PLAN:
-            items = [JudgeItem("qa_yes_no_v1.txt", {"question": f"c{conc} q{i}", "answer": "a", "prediction": "a"})
+            items = [JudgeItem("activitynet_qa.txt", {"question": f"c{conc} q{i}", "answer": "a", "prediction": "a"})
                      for i in range(n)]
             cfg = JudgeConfig(base_url=server.url + "/v1", concurrency=conc, timeout=10)
             judge = Judge(cfg, Path(tmp))

@@ -8,19 +8,19 @@ at once: that file is the resume point.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tqdm import tqdm
-
 
 from .errors import HarnessError
 from .model import ModelAdapter
 from .records import RecordWriter
 from .task import Task
-from .types import Frames, FramePolicy, Request, Sample
+from .types import FramePolicy, Frames, Request, Sample
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _prepare(sample: Sample, key: str, policy: FramePolicy) -> Prepared:
         return Prepared(sample, key, frames=video.read_frames(sample.media, policy))
     except HarnessError as e:
         return Prepared(sample, key, error=str(e))
-    except Exception as e:  # a decoder bug must not kill the run; the sample is logged as an error
+    except Exception as e:  # noqa: BLE001 - a decoder bug must not kill the run; the sample is logged as an error
         return Prepared(sample, key, error=f"{type(e).__name__}: {e} (file {sample.media.path})")
 
 
@@ -77,9 +77,7 @@ def _prefetch(items: list[tuple[Sample, str]], policy: FramePolicy, workers: int
 def _requests_for(task: Task, prep: Prepared, gen_kwargs: dict[str, Any], oracle: bool) -> list[Request]:
     """The main request plus any extra ones (Video-ChatGPT consistency asks a second question)."""
     sample = prep.sample
-    ts = prep.frames.timestamps if prep.frames else None
-    text = task.prompt(sample, timestamps=ts) if getattr(task, "uses_timestamps", False) else task.prompt(sample)
-    texts = [text] + list(getattr(task, "extra_prompts", lambda s: [])(sample))
+    texts = [task.prompt(sample, prep.frames), *task.extra_prompts(sample, prep.frames)]
     kwargs = dict(gen_kwargs)
     if oracle:
         kwargs["oracle_answer"] = sample.answer
@@ -101,7 +99,7 @@ def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list
             out.append(list(texts[i:i + len(g)]))
             i += len(g)
         return out
-    except Exception as batch_error:
+    except Exception as batch_error:  # noqa: BLE001 - retried per sample; a lone failure becomes that sample's error
         if len(groups) == 1:
             return [f"generation failed: {type(batch_error).__name__}: {batch_error}"]
         return [r for g in groups for r in _generate_isolated(model, [g])]
@@ -148,7 +146,7 @@ def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], 
                 continue
             try:
                 reqs = _requests_for(task, prep, gen_kwargs, oracle)
-            except Exception as e:  # a prompt that cannot be built is that sample's error
+            except Exception as e:  # noqa: BLE001 - a prompt that cannot be built is that sample's error
                 rec["error"] = f"prompt failed: {type(e).__name__}: {e}"
                 writer.write(rec)
                 done += 1

@@ -29,6 +29,11 @@ from .judge_parse import TEMPLATE_DIR, Template, load_template, parse_verdict
 from .judge_store import JudgeCache
 
 ALIASES = {"deployment": "model", "endpoint": "base_url"}
+# The seed's judge requests (eval_video_oqa_*.py): sampling settings, and the model behind the
+# published numbers (an Azure GPT-3.5 deployment of the 0613 snapshot, retired in 2024).
+OFFICIAL_SAMPLING = {"temperature": 0.7, "top_p": 0.95}
+PUBLISHED_JUDGE = "gpt-3.5-turbo-0613"
+JUDGE_DEVIATION = "judge "  # every judge deviation starts so (re-scoring recomputes them)
 FATAL = {401: "the key was refused", 403: "the key may not use this model", 404: "no such model/deployment or path"}
 NOT_RETRIED = {400, 413, 422}  # about this one request (e.g. a content filter): asking again will not help
 
@@ -39,11 +44,12 @@ class JudgeConfig:
     model: str = "gpt-3.5-turbo-0125"  # model name, or the Azure deployment
     base_url: str | None = None  # else OPENAI_BASE_URL / AZURE_OPENAI_ENDPOINT
     api_version: str | None = None  # Azure; else OPENAI_API_VERSION
-    temperature: float = 0.0  # the official scripts used 0.7, so re-judging drifted; we pin 0
+    temperature: float = 0.0  # the official scripts used 0.7 (top_p 0.95), so re-judging drifted; we pin 0
+    top_p: float | None = None  # not sent unless set; `temperature=0.7,top_p=0.95` replays the official setting
     concurrency: int = 8
     retries: int = 4  # attempts = retries + 1
     timeout: float = 60.0  # seconds per request, a hard deadline
-    max_tokens: int = 64  # the answer is a short dict
+    max_tokens: int = 800  # as the official requests (the answer is a short dict)
     backoff: float = 1.0  # first retry wait in seconds, doubling, with jitter
     retry_unscored: bool = False  # re-ask items a previous run left unscored instead of using the cache
 
@@ -53,6 +59,7 @@ class JudgeConfig:
                   (bool(self.model), "model must be set"), (self.concurrency >= 1, "concurrency must be >= 1"),
                   (0 <= self.retries <= 20, "retries must be 0..20"), (self.timeout > 0, "timeout must be > 0"),
                   (self.max_tokens >= 1, "max_tokens must be >= 1"), (0 <= self.temperature <= 2, "temperature must be 0..2"),
+                  (self.top_p is None or 0 < self.top_p <= 1, "top_p must be in (0, 1]"),
                   (self.backoff >= 0, "backoff must be >= 0")]
         for ok, message in checks:
             if not ok:
@@ -72,6 +79,18 @@ class JudgeConfig:
             raise ConfigError(f"unknown --judge keys {bad}", hint=f"known: {', '.join(sorted(kinds) + sorted(ALIASES))}")
         return cls(**{k: _coerce(k, v, str(kinds[k])) for k, v in values.items()})
 
+    def deviations(self) -> list[str]:
+        """How this judge differs from the one behind the published numbers."""
+        out = []
+        sampling = {"temperature": self.temperature, "top_p": self.top_p}
+        if sampling != OFFICIAL_SAMPLING:
+            out.append(f"{JUDGE_DEVIATION}sampling temperature={self.temperature:g}"
+                       + (f", top_p={self.top_p:g}" if self.top_p is not None else "")
+                       + " (official: temperature=0.7, top_p=0.95)")
+        if self.model != PUBLISHED_JUDGE:
+            out.append(f"{JUDGE_DEVIATION}model {self.model} (the published numbers: {PUBLISHED_JUDGE}, retired)")
+        return out
+
     def public(self) -> dict[str, Any]:
         """What is printed at start and written to results: the endpoint really used (config or
         environment, without credentials in it) and the name of the key variable, never the key."""
@@ -88,7 +107,7 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
         return value
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
-    if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if kind.startswith("float") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     raise ConfigError(f"judge setting {name}={value!r} is not of type {kind}")
 
@@ -118,6 +137,7 @@ class Judge:
         self._stats: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
         self._tokens: dict[str, Counter[str]] = {}  # per model as returned, for the cost estimate
+        self._models: Counter[str] = Counter()  # every verdict's model as returned (cached ones too)
 
     def preflight(self) -> None:
         """Fail before any inference when the judge cannot possibly work (no network call)."""
@@ -133,7 +153,7 @@ class Judge:
         # is only known after a call, so the lookup uses the configured model (with provider and
         # sampling settings) and the returned model is stored in the entry and in every result.
         c, t = self.config, self.template(item.template)
-        blob = json.dumps([c.provider, c.model, c.temperature, c.max_tokens, t.name, t.hash, item.fields],
+        blob = json.dumps([c.provider, c.model, c.temperature, c.top_p, c.max_tokens, t.name, t.hash, item.fields],
                           sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -175,6 +195,8 @@ class Judge:
             seen.add(key)
             self._stats["items"] += 1
             self._stats["judged" if v.data is not None else "unscored"] += 1
+            if v.model:
+                self._models[v.model] += 1
             if v.data is None:
                 self._reasons[(v.reason or "?").split(":")[0].split(" (after")[0]] += 1
             out.append(v)
@@ -222,8 +244,7 @@ class Judge:
                     # CPU per call coercing plain-string messages through its TypedDict transform and
                     # building response models, which capped one event loop near 125 judgements/s
                     raw = await client.post("/chat/completions", cast_to=bytes,
-                                            body={"model": c.model, "messages": messages,
-                                                  "temperature": c.temperature, "max_tokens": c.max_tokens})
+                                            body=self._body(messages))
                 served, u, text = _read(_decode(raw))
             except (TimeoutError, openai.APITimeoutError):
                 last = f"timed out after {c.timeout:g} s"
@@ -257,9 +278,23 @@ class Judge:
                 await asyncio.sleep(wait)
         return self._unscored(f"{last} (after {c.retries + 1} attempts)", model, usage, t)
 
+    def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The request: the seed's fields (eval_video_oqa_*.py), with our sampling settings."""
+        c = self.config
+        body: dict[str, Any] = {"model": c.model, "messages": messages, "temperature": c.temperature,
+                                "max_tokens": c.max_tokens, "frequency_penalty": 0, "presence_penalty": 0}
+        if c.top_p is not None:
+            body["top_p"] = c.top_p
+        return body
+
     @staticmethod
     def _unscored(reason: str, model: str | None, usage: Counter[str], t: Template) -> Verdict:
         return Verdict(None, judge_client.redact(reason), model, False, dict(usage), t.hash)
+
+    def substituted(self) -> list[str]:
+        """Models the endpoint answered with other than the one asked for: a snapshot behind an
+        alias moves scores (up to 10 points on the same predictions), so every table says so."""
+        return [m for m in sorted(self._models) if m != self.config.model]
 
     def stats(self) -> dict[str, Any]:
         """Counts for results.json: items, cache hits, requests, retries, unscored (by reason),
@@ -270,7 +305,8 @@ class Judge:
         s["prompt_tokens"] = sum(c["prompt_tokens"] for c in self._tokens.values())
         s["completion_tokens"] = sum(c["completion_tokens"] for c in self._tokens.values())
         s["estimated_cost_usd"] = judge_client.estimate_cost(self._tokens)
-        s["models_returned"] = sorted(self._tokens)
+        s["models_returned"] = sorted(self._models)
+        s["substituted"] = self.substituted()
         s["templates"] = {name: t.hash for name, t in sorted(self._templates.items())}
         return s
 

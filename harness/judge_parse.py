@@ -1,25 +1,25 @@
-"""Judge prompt templates (versioned files) and reading the judge's answer as data.
+"""Judge message templates (protocol text files, see harness.prompts) and reading the judge's
+answer as data.
 
-A template file is a `schema: <name>` line, then a `[system]` and a `[user]` section. The user
-section names its fields as `{field}`. The file's hash goes into every cache key and verdict, so
-editing a template can never reuse answers given to the old wording.
+A judge template has a `# schema: <name>` header line and a `[system]` and a `[user]` section; the
+user section names its fields as `{field}`. The text's hash goes into every cache key and verdict,
+so a change of wording can never reuse answers given to the old one.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import prompts
 from .errors import ConfigError
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "tasks" / "prompts" / "judge"
 SCHEMAS = {"pred_score": ("pred", "score"), "score": ("score",)}  # keys each schema's answer must carry
-PLACEHOLDER = re.compile(r"\{(\w+)\}")  # {question}; the example dicts in templates have quotes, so never match
 MAX_FIELD_CHARS = 6000  # a runaway prediction must not turn one judgement into a 100k-token request
 MAX_ANSWER_CHARS = 20000  # the judge answers a dict in a few tokens; never scan more than this
 
@@ -31,10 +31,11 @@ class Template:
     system: str
     user: str
     hash: str
+    source: str = ""
 
     @property
     def fields(self) -> frozenset[str]:
-        return frozenset(PLACEHOLDER.findall(self.user))
+        return frozenset(prompts.FIELD.findall(self.user))
 
     def messages(self, fields: dict[str, str]) -> list[dict[str, str]]:
         """System + user messages with the fields filled in, in one pass: a prediction that itself
@@ -42,26 +43,20 @@ class Template:
         missing = self.fields - fields.keys()
         if missing:
             raise ConfigError(f"judge template {self.name} needs fields {sorted(missing)}")
-
-        def fill(m: re.Match[str]) -> str:
-            value = str(fields[m.group(1)])
-            return value if len(value) <= MAX_FIELD_CHARS else value[:MAX_FIELD_CHARS] + " [... truncated]"
-
+        values = {k: (v if len(v) <= MAX_FIELD_CHARS else v[:MAX_FIELD_CHARS] + " [... truncated]")
+                  for k, v in ((k, str(v)) for k, v in fields.items())}
         return [{"role": "system", "content": self.system},
-                {"role": "user", "content": PLACEHOLDER.sub(fill, self.user)}]
+                {"role": "user", "content": prompts.fill(self.user, values, self.name)}]
 
 
 def load_template(path: Path) -> Template:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"judge template not found: {path}") from None
-    m = re.match(r"schema:\s*(\w+)\s*\n\[system\]\n(.*?)\n\[user\]\n(.*)\Z", text, re.DOTALL)
-    if not m or m.group(1) not in SCHEMAS:
+    text = prompts.load(path)
+    schema = text.header.get("schema")
+    if schema not in SCHEMAS or set(text.sections) != {"system", "user"}:
         raise ConfigError(f"judge template {path} is malformed",
-                          hint=f"first line `schema: <{'|'.join(SCHEMAS)}>`, then [system] and [user] sections")
-    return Template(path.name, m.group(1), m.group(2).strip(), m.group(3).strip(),
-                    hashlib.sha256(text.encode()).hexdigest()[:12])
+                          hint=f"a '# schema: <{'|'.join(SCHEMAS)}>' header line, then [system] and [user] sections")
+    return Template(path.name, schema, text.sections["system"], text.sections["user"], text.hash,
+                    text.header["source"])
 
 
 def _as_data(chunk: str) -> Any:

@@ -18,13 +18,15 @@ from tabulate import tabulate
 from .errors import DataError
 from .records import atomic_write_text, iter_records
 from .rescore import load_results
+from .results import Footnotes, protocol_notes
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "results" / "published.json"
 # (task, metric path, column label) per benchmark; the first is the headline.
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "mvbench": [("accuracy", "MVBench")],
-    "videomme": [("accuracy", "Video-MME"), ("by_duration.short.accuracy", "VMME short"),
-                 ("by_duration.medium.accuracy", "VMME medium"), ("by_duration.long.accuracy", "VMME long")],
+    "videomme": [("accuracy", "Video-MME"), ("with_subtitles.accuracy", "VMME w/ subs"),
+                 ("by_duration.short.accuracy", "VMME short"), ("by_duration.medium.accuracy", "VMME medium"),
+                 ("by_duration.long.accuracy", "VMME long")],
     "egoschema": [("accuracy", "EgoSchema")],
     "perception_test": [("accuracy", "PerceptionTest")],
     "activitynet_qa": [("accuracy", "ANet-QA acc"), ("score", "ANet-QA score")],
@@ -59,8 +61,17 @@ def cell(task: dict[str, Any] | None, path: str, with_ci: bool) -> dict[str, Any
         text += f" ±{100 * (ci[1] - ci[0]) / 2:.1f}" if pct else f" ±{(ci[1] - ci[0]) / 2:.2f}"
     if task.get("judge"):
         n = max(1, task.get("n_samples") or 1)
-        text += f" (judge {task['judge'].get('model')}, {100 * (task.get('n_unscored') or 0) / n:.0f}% unscored)"
-    return {"value": float(v) * (100 if pct else 1), "text": text}
+        text += f" (judge {judge_label(task['judge'])}, {100 * (task.get('n_unscored') or 0) / n:.0f}% unscored)"
+    return {"value": float(v) * (100 if pct else 1), "text": text, "notes": protocol_notes(task)}
+
+
+def judge_label(judge: dict[str, Any]) -> str:
+    """The judge as the endpoint returned it; `asked -> returned` when it answered as another model."""
+    asked = judge.get("model")
+    returned = (judge.get("stats") or {}).get("models_returned") or []
+    if not returned or returned == [asked]:
+        return str(asked)
+    return f"{asked} -> {', '.join(returned)}"
 
 
 def leaderboard(run_dirs: list[Path], with_ci: bool = True, published: bool = False) -> dict[str, Any]:
@@ -94,11 +105,12 @@ def leaderboard(run_dirs: list[Path], with_ci: bool = True, published: bool = Fa
 
 
 def to_markdown(board: dict[str, Any]) -> str:
-    table = tabulate([[r["run"]] + [c["text"] for c in r["cells"]] for r in board["rows"]], headers=board["headers"],
-                     tablefmt="github")
+    notes = Footnotes()
+    table = tabulate([[r["run"]] + [c["text"] + notes.mark(c.get("notes") or []) for c in r["cells"]]
+                      for r in board["rows"]], headers=board["headers"], tablefmt="github")
     note = "".join(f"\n\n**Warning:** runs used different versions of `{t}`; its column mixes protocols."
                    for t in board["mixed_versions"])
-    return table + note + "\n"
+    return table + note + ("\n" + notes.render() if notes.texts else "") + "\n"
 
 
 def to_csv(board: dict[str, Any]) -> str:
@@ -121,14 +133,17 @@ def to_latex(board: dict[str, Any]) -> str:
                  and not r.get("delta")), default=None) for i in range(n)]
     lines = [r"\begin{tabular}{l" + "r" * n + "}", r"\toprule", " & ".join(esc(h) for h in board["headers"]) + r" \\",
              r"\midrule"]
+    notes = Footnotes()
     for r in board["rows"]:
         cells = []
         for i, c in enumerate(r["cells"]):
             text = "--" if c["value"] is None else f"{c['value']:.1f}"
             bold = c["value"] is not None and c["value"] == best[i] and not r.get("delta")
-            cells.append(rf"\textbf{{{text}}}" if bold else text)
+            mark = notes.mark(c.get("notes") or []).strip()
+            cells.append((rf"\textbf{{{text}}}" if bold else text) + (rf"\textsuperscript{{{mark[1:-1]}}}" if mark else ""))
         lines.append(" & ".join([esc(r["run"])] + cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [rf"\par{{\footnotesize\textsuperscript{{{i}}} {esc(t)}}}" for i, t in enumerate(notes.texts, 1)]
     return "\n".join(lines) + "\n"
 
 

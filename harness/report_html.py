@@ -67,7 +67,7 @@ def thumbnails(rec: dict[str, Any], size: int = 56) -> str:
             img.save(buf, format="JPEG", quality=70)
             imgs.append(f'<img alt="frame {got.indices[i]}" src="data:image/jpeg;base64,{base64.b64encode(buf.getvalue()).decode()}">')
         return "".join(imgs)
-    except Exception as e:  # a report must render even when a video went away or broke
+    except Exception as e:  # noqa: BLE001 - a report must render even when a video went away or broke
         return f'<span class="dim">frames unavailable: {html.escape(type(e).__name__)}</span>'
 
 
@@ -94,8 +94,9 @@ def render_html(run_dirs: list[Path], board: dict[str, Any]) -> str:
     for run in run_dirs:
         res = load_results(run)
         head = [f"<h2>{html.escape(res['model']['name'])} — {html.escape(run.name)}</h2>",
-                f"<p class=dim>fingerprint {html.escape(str(res['model'].get('fingerprint')))}, "
-                f"created {html.escape(str(res.get('created')))}, commit {html.escape(str(res['harness'].get('git_commit')))}</p>"]
+                (f"<p class=dim>fingerprint {html.escape(str(res['model'].get('fingerprint')))}, "
+                 f"created {html.escape(str(res.get('created')))}, "
+                 f"commit {html.escape(str(res['harness'].get('git_commit')))}</p>")]
         overall = []
         for name, t in res["tasks"].items():
             m = t.get("metrics") or {}
@@ -106,6 +107,9 @@ def render_html(run_dirs: list[Path], board: dict[str, Any]) -> str:
             m = t.get("metrics") or {}
             counts = ", ".join(f"{k[2:]} {t.get(k)}" for k in ("n_samples", "n_scored", "n_unparsed", "n_errors", "n_unscored"))
             head.append(f"<h3>{html.escape(name)}</h3><p class=dim>{html.escape(counts)}; frames {html.escape(str(t.get('frames')))}</p>")
+            devs = t.get("deviations") or []
+            head.append(f"<p class=dim>protocol {html.escape(str(t.get('protocol')))}"
+                        + (": deviations: " + "; ".join(html.escape(d) for d in devs) if devs else ", no deviations") + "</p>")
             for key, groups in m.items():
                 if key.startswith("by_") and isinstance(groups, dict) and groups:
                     head.append(bar_chart(f"{name}: accuracy {key.replace('_', ' ')}", _acc_bars(groups)))

@@ -8,9 +8,10 @@ from typing import Any
 
 from .config import RunConfig
 from .errors import DataError
+from .judge import JUDGE_DEVIATION
 from .registry import get_task_class
 from .results import SCHEMA_VERSION, write_results
-from .runner import TaskRun, make_judge, task_entry
+from .runner import TaskRun, make_judge, task_entry, warn_substituted
 from .score import score_file
 from .types import FramePolicy
 
@@ -43,7 +44,11 @@ def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_uns
         if judge is not None:
             judge.preflight()
         records = score_file(task, outdir / entry["samples_file"], judge, progress)
+        warn_substituted(name, judge)
         run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {})
+        # what the run's inference differed in stays recorded; the judge's are recomputed
+        judge_devs = set(judge.config.deviations()) if judge else set()
+        run.deviations = [d for d in entry.get("deviations") or [] if not d.startswith(JUDGE_DEVIATION) or d in judge_devs]
         results["tasks"][name] = task_entry(run, records, cfg, judge)
     results["config"]["predict_only"] = False
     write_results(outdir, results)

@@ -21,7 +21,7 @@ PACKAGES = ("torch", "transformers", "numpy", "decord", "av", "openai", "pandas"
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, check=False,
                              text=True, timeout=5)
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
@@ -41,7 +41,7 @@ def package_versions() -> dict[str, str | None]:
 def build_results(model_info: dict[str, Any], config: dict[str, Any], tasks: dict[str, Any],
                   world_size: int) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "harness": {"version": __version__, "git_commit": git_commit()},
             "packages": package_versions(), "model": model_info, "config": config,
             "world_size": world_size, "tasks": tasks}
@@ -66,16 +66,52 @@ def headline(task: dict[str, Any]) -> tuple[str, str]:
     return "metric", "–"
 
 
+class Footnotes:
+    """Numbered notes for a table: the same text gets the same number."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def mark(self, texts: list[str]) -> str:
+        """' [1,2]' for these notes (numbering new ones), '' for none."""
+        nums = []
+        for text in texts:
+            if text not in self.texts:
+                self.texts.append(text)
+            nums.append(self.texts.index(text) + 1)
+        return f" [{','.join(map(str, nums))}]" if nums else ""
+
+    def render(self) -> str:
+        return "".join(f"\n[{i}] {t}" for i, t in enumerate(self.texts, 1))
+
+
+def settings(task: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Further settings a task reports beside its headline one, e.g. Video-MME `with_subtitles`."""
+    m = task.get("metrics") or {}
+    return [(k, v) for k, v in m.items() if k.startswith("with_") and isinstance(v, dict)]
+
+
+def protocol_notes(task: dict[str, Any]) -> list[str]:
+    """A task entry's deviations from its official protocol, each as one footnote text."""
+    return [f"deviation from {task.get('protocol') or 'the official protocol'}: {d}" for d in task.get("deviations") or []]
+
+
 def markdown_table(results: dict[str, Any]) -> str:
-    rows = []
+    rows, notes = [], Footnotes()
     for name, t in results["tasks"].items():
         metric, value = headline(t)
-        rows.append([name, t.get("split"), metric, value, t.get("n_samples"), t.get("n_scored"),
-                     t.get("n_unparsed"), t.get("n_errors"), t.get("n_unscored")])
+        rows.append([name + notes.mark(protocol_notes(t)), t.get("split"), metric, value, t.get("n_samples"),
+                     t.get("n_scored"), t.get("n_unparsed"), t.get("n_errors"), t.get("n_unscored")])
+        for setting, m in settings(t):  # Video-MME's with-subtitles setting, beside the first
+            metric, value = headline({"metrics": m})
+            rows.append([f"{name} ({setting.replace('_', ' ')})", t.get("split"), metric, value, t.get("n_samples"),
+                         m.get("n_scored"), m.get("n_unparsed"), t.get("n_errors"), None])
     head = ["task", "split", "metric", "value [95% CI]", "n", "scored", "unparsed", "errors", "unscored"]
     model = results["model"]
     title = f"Model `{model['name']}` (fingerprint {model.get('fingerprint')})\n\n"
-    return title + tabulate(rows, headers=head, tablefmt="github") + "\n"
+    protocols = sorted({str(t.get("protocol")) for t in results["tasks"].values() if t.get("protocol")})
+    footer = f"\nProtocol: {', '.join(protocols)}" + (" (no deviations)" if not notes.texts else "") if protocols else ""
+    return title + tabulate(rows, headers=head, tablefmt="github") + "\n" + footer + notes.render() + ("\n" if footer or notes.texts else "")
 
 
 def write_results(outdir: Path, results: dict[str, Any]) -> None:

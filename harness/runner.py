@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import dist
 from .config import RunConfig
@@ -29,6 +31,8 @@ from .score import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class TaskRun:
@@ -40,6 +44,7 @@ class TaskRun:
     gen_kwargs: dict[str, Any] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
     pending: list[tuple[Sample, str]] = field(default_factory=list)
+    deviations: list[str] = field(default_factory=list)
 
 
 def build_task(name: str, cfg: RunConfig) -> Task:
@@ -90,7 +95,7 @@ def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str]) -> I
     try:
         for k in keys:
             path, offset, length = found[k]
-            f = handles.get(path) or handles.setdefault(path, open(path, "rb"))
+            f = handles.get(path) or handles.setdefault(path, open(path, "rb"))  # noqa: SIM115 - closed below
             f.seek(offset)
             yield json.loads(f.read(length))
     finally:
@@ -103,12 +108,28 @@ def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.Dis
     model_policy = getattr(model, "frame_policy", lambda: None)()
     for run in runs:
         run.policy = cfg.frames or model_policy or run.task.default_frames
-        run.gen_kwargs = {**getattr(run.task, "gen_kwargs", {"max_new_tokens": 64}), **cfg.gen_kwargs}
+        run.gen_kwargs = {**run.task.gen_kwargs, **cfg.gen_kwargs}
+        run.deviations = deviations(run, model, model_policy)
         run.keys = [sample_key(fp, run, s) for s in run.samples]
         done = _existing(cfg.output_dir, run.task.name)
         run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done]
     # Every rank must see the same pending lists before anyone appends to a rank file.
     dist.barrier(ctx)
+
+
+def deviations(run: TaskRun, model: ModelAdapter, model_policy: FramePolicy | None) -> list[str]:
+    """Everything that makes this task's run differ from its official protocol, in words: the
+    task's options, the model's settings, the frames and the generation settings (the judge's are
+    added when it is built)."""
+    t = run.task
+    out = list(t.deviations()) + list(getattr(model, "deviations", list)())
+    if model_policy is not None and run.policy != model_policy:
+        out.append(f"frames {run.policy} (the model's own: {model_policy})")
+    changed = {k: v for k, v in run.gen_kwargs.items() if t.gen_kwargs.get(k) != v}
+    if changed:
+        official = ", ".join(f"{k}={v}" for k, v in t.gen_kwargs.items())
+        out.append("generation " + ", ".join(f"{k}={v}" for k, v in changed.items()) + f" (official: {official})")
+    return out
 
 
 def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
@@ -146,13 +167,21 @@ def make_judge(task: Task, cfg: RunConfig) -> Any:
     return Judge(JudgeConfig.resolve(getattr(task, "judge_default", {}), cfg.judge_spec), cache_dir() / "judge")
 
 
+def warn_substituted(task: str, judge: Any) -> None:
+    if judge is not None and judge.substituted():
+        log.warning("%s: the judge endpoint answered as %s, not the requested %s; scores from different "
+                    "judge snapshots are not comparable", task, ", ".join(judge.substituted()), judge.config.model)
+
+
 def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judge: Any) -> dict[str, Any]:
     t = run.task
     submission = None
     if t.server_scored:
         path = t.write_submission(records, cfg.output_dir / "submissions")
         submission = str(path) if path else None
-    return {"class": f"{type(t).__module__}:{type(t).__qualname__}", "version": t.version, "split": t.split, "scoring": t.scoring, "server_scored": t.server_scored,
+    devs = run.deviations + (judge.config.deviations() if judge else [])
+    return {"class": f"{type(t).__module__}:{type(t).__qualname__}", "version": t.version, "split": t.split,
+            "scoring": t.scoring, "server_scored": t.server_scored, "protocol": t.protocol, "deviations": devs,
             "options": t.options, "frames": str(run.policy), "prompt_hash": t.template_hash() if t.prompt_file else None,
             "gen_kwargs": run.gen_kwargs, **task_metrics(t, records),
             "judge": ({**judge.config.public(), "stats": judge.stats()} if judge else None),
@@ -193,6 +222,7 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         run.pending, run.samples = [], []  # inference is done: free them before merging
         merged = _wait_and_merge(run, cfg)
         records = score_file(run.task, merged, judges[run.task.name], cfg.progress)
+        warn_substituted(run.task.name, judges[run.task.name])
         entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
     model_info = {"name": model.name, "args": model.args, "fingerprint": model.fingerprint(), "info": model.info()}
     results = build_results(model_info, cfg.public(), entries, ctx.world_size)

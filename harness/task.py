@@ -6,14 +6,15 @@ A task is a dataset (`load`), a prompt (`prompt`), a parser (`parse`) and an agg
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from . import prompts
 from .errors import ConfigError
-from .types import FramePolicy, Parsed, Sample
+from .types import FramePolicy, Frames, Parsed, Sample
 
 PROMPT_DIR = Path(__file__).resolve().parent.parent / "tasks" / "prompts"
+PROTOCOL = "videollama2@c0bb03a"  # the evaluation code every task's default reproduces
 
 
 class Task:
@@ -22,16 +23,21 @@ class Task:
     - `splits`: split name -> True when its labels are public (scored here), False when the
       split is scored by the benchmark's server (we only write the submission file).
     - `scoring`: "mcq" (letter exact match), "exact" (string exact match), "judge" (GPT judge).
-    - `prompt_file`: a versioned template under tasks/prompts/; its hash goes into every result.
+    - `prompt_file`: the instruction template under tasks/prompts/ (protocol text, byte for byte
+      from `protocol`'s code; see harness.prompts); its hash goes into every resume key and result.
+      Option `prompts=DIR` reads it from DIR instead: another wording, recorded as a deviation.
     """
 
     name: ClassVar[str]
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: the official protocol byte for byte (c0bb03a instructions, frames, pixels)
     scoring: ClassVar[Literal["mcq", "exact", "judge"]] = "mcq"
     splits: ClassVar[dict[str, bool]] = {"test": True}
     default_split: ClassVar[str] = "test"
     default_frames: ClassVar[FramePolicy] = FramePolicy("uniform", 8)
     prompt_file: ClassVar[str] = ""
+    protocol: ClassVar[str] = PROTOCOL
+    # The seed's mm_infer: greedy, up to 2048 new tokens, stopped at the end-of-sequence token.
+    gen_kwargs: ClassVar[dict[str, Any]] = {"do_sample": False, "max_new_tokens": 2048}
 
     def __init__(self, root: Path, split: str | None = None, options: dict[str, Any] | None = None):
         self.root = Path(root)
@@ -56,15 +62,34 @@ class Task:
     def server_scored(self) -> bool:
         return not self.splits[self.split]
 
-    def template(self) -> str:
-        return (PROMPT_DIR / self.prompt_file).read_text(encoding="utf-8")
+    @property
+    def prompt_dir(self) -> Path:
+        """Where the instruction template is read: the official wording, or option `prompts=DIR`."""
+        custom = self.options.get("prompts")
+        return Path(custom) if custom else PROMPT_DIR
+
+    def template(self) -> prompts.ProtocolText:
+        return prompts.load(self.prompt_dir / self.prompt_file)
 
     def template_hash(self) -> str:
-        return hashlib.sha256(self.template().encode()).hexdigest()[:12]
+        return self.template().hash
 
-    def prompt(self, sample: Sample) -> str:
-        """The instruction text for one sample (no chat template: that is the model's job)."""
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        """The instruction text for one sample (no chat template: that is the model's job).
+        `frames`: what the model will see (indices, timestamps, the video's frame count and
+        rate), None for text-only requests and outside a run."""
         raise NotImplementedError
+
+    def extra_prompts(self, sample: Sample, frames: Frames | None = None) -> list[str]:
+        """More instructions over the same frames (Video-ChatGPT consistency's second question,
+        Video-MME's with-subtitles setting); their answers become record["extra_predictions"]."""
+        return []
+
+    def deviations(self) -> list[str]:
+        """How this task's options depart from the official protocol (empty: none). Recorded in
+        results.json and footnoted in tables."""
+        custom = self.options.get("prompts")
+        return [f"prompt set {Path(custom).name!r} ({self.template_hash()}) instead of the official wording"] if custom else []
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         """Extract the answer from the raw model text. Must never raise on any string."""

@@ -29,7 +29,7 @@ class FramePolicy:
     max_frames: int = 256
 
     @classmethod
-    def parse(cls, spec: str) -> "FramePolicy":
+    def parse(cls, spec: str) -> FramePolicy:
         """Parse `uniform:16` / `16` / `fps:1,min=8,max=64`."""
         text = spec.strip().lower()
         try:
@@ -88,11 +88,15 @@ class Sample:
 
 @dataclass
 class Frames:
-    """Decoded frames of one sample: (T, H, W, 3) uint8 RGB, with what was sampled."""
+    """Decoded frames of one sample: (T, H, W, 3) uint8 RGB, with what was sampled, and the
+    source's own frame count and rate as the decoder reports them (Video-MME's official subtitle
+    selection works from those, not from the sampled frames)."""
 
     array: np.ndarray
     indices: list[int]
     timestamps: list[float]
+    video_frames: int | None = None
+    fps: float | None = None
 
 
 @dataclass

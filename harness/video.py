@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from . import video_backends as vb
 from .errors import ConfigError, HarnessError, VideoError
@@ -30,8 +29,8 @@ log = logging.getLogger(__name__)
 # Override per call (`max_pixels=`) or per process (HARNESS_MAX_PIXELS).
 MAX_PIXELS = int(os.environ.get("HARNESS_MAX_PIXELS") or 8192 * 8192)
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-FOLDER_FPS = 3.0  # frame folders without a rate: VideoLLaMA2 reads them (MVBench tvqa) at 3 fps
-GIF_FPS = 10.0  # gifs without frame delays: browsers show them at 100 ms a frame
+FOLDER_FPS = 3.0  # frame folders without a rate: the seed reads them (MVBench tvqa) at 3 fps
+GIF_FPS = 25.0  # the seed reads every gif at 25 fps, whatever its frame delays say
 # A read ending this many frames (or 1 s) short of the container's own frame count is a truncated
 # file, not the usual off-by-a-frame metadata.
 _SHORT_OK = 2
@@ -42,8 +41,8 @@ _DECODE_ERRORS = (vb.av.FFmpegError, OSError, EOFError, ValueError, SyntaxError,
 
 @dataclass
 class VideoInfo:
-    """What a media file holds. `n_frames` may be estimated (duration * fps) when the container has
-    no frame count; `duration` in seconds."""
+    """What a media file holds: `n_frames` as the decoder counts them (the container's count, or its
+    packets where it has none), `duration` in seconds."""
 
     n_frames: int
     fps: float
@@ -53,42 +52,42 @@ class VideoInfo:
 
 
 # -- indices -----------------------------------------------------------------------------------------
-def _round_half_up(x: float) -> int:
-    return math.floor(x + 0.5 + 1e-9)  # not banker's rounding: 2.5 -> 3, like the reference
-
-
-def _span(n_frames: int, fps: float, start: float | None, end: float | None) -> tuple[int, int]:
-    """First and last frame index of the (clipped) span. A clip keeps the frames shown during
-    [start, end): frame i is on screen from i/fps to (i+1)/fps."""
+def clip_span(n_frames: int, fps: float, start: float | None, end: float | None) -> tuple[int, int]:
+    """First and last frame index of the clip, by the seed's process_video: with both bounds given,
+    negative ones become 0, bounds given backwards are swapped and an empty clip [s, s] becomes
+    [s, s + 1]; the first frame is max(int(s * fps) - 1, 0), the last min(int(e * fps) - 1, n - 1)."""
     if n_frames <= 0:
         raise VideoError("video has no frames")
     if not (math.isfinite(fps) and fps > 0):
         raise VideoError(f"video has no usable frame rate ({fps})")
-    if start is None and end is None:
-        return 0, n_frames - 1
-    length = n_frames / fps
-    s = max(0.0, start or 0.0)
-    e = length if end is None else min(end, length)
-    if s >= length:
-        raise VideoError(f"clip starts at {start}s, at or after the end of the video ({length:.2f}s)")
-    if s >= e:
-        raise VideoError(f"clip start {start}s is not before its end {end}s")
-    first = math.floor(s * fps + 1e-9)
-    last = min(max(math.ceil(e * fps - 1e-9) - 1, first), n_frames - 1)
+    s, e = start, end
+    if s is not None and e is not None:
+        s, e = max(s, 0.0), max(e, 0.0)
+        if s > e:
+            s, e = e, s
+        elif s == e:
+            e = s + 1
+    first = 0 if s is None else max(int(s * fps) - 1, 0)
+    last = n_frames - 1 if e is None else min(int(e * fps) - 1, n_frames - 1)
+    if last < first:
+        raise VideoError(f"clip {start}s-{end}s holds no frame of the video ({n_frames} frames at {fps:g} fps)")
     return first, last
 
 
 def _uniform(first: int, last: int, n: int) -> list[int]:
-    """Middle frame of n equal segments over [first, last]; repeats when n exceeds the span."""
-    seg = (last - first) / n
-    return [first + _round_half_up(seg * (k + 0.5)) for k in range(n)]
+    """The seed's frame_sample(mode="uniform"): the middle of n equal segments of the span's
+    duration - 1 frames, np.round(x + 1e-6); repeats when n exceeds the span. Computed as the seed
+    computes it, so the floating-point ties land on the same side."""
+    seg = float(last - first) / n  # (duration - 1) / n
+    mids = np.array([(seg * i + seg * (i + 1)) / 2 for i in range(n)])
+    return [first + int(k) for k in np.round(mids + 1e-6).astype(int)]
 
 
 def sample_indices(policy: FramePolicy, n_frames: int, fps: float,
                    start: float | None = None, end: float | None = None) -> list[int]:
-    """Frame indices a policy picks from a video of `n_frames` at `fps`, clipped to [start, end) s.
+    """Frame indices a policy picks from a video of `n_frames` at `fps`, clipped to [start, end] s.
     Always `policy.n` indices in uniform mode (batch shapes stay fixed), repeating if needed."""
-    first, last = _span(n_frames, fps, start, end)
+    first, last = clip_span(n_frames, fps, start, end)
     if policy.mode == "uniform":
         if policy.n < 1:
             raise ConfigError(f"frame policy {policy} asks for {policy.n} frames", hint="use uniform:N with N >= 1")
@@ -112,12 +111,9 @@ def _frame_files(folder: Path) -> list[Path]:
     files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")]
     if not files:
         raise VideoError(f"no image files ({', '.join(sorted(IMAGE_EXTS))}) in frame folder", file=str(folder))
-    # Natural order, so 2.jpg comes before 10.jpg; zero-padded names sort the same either way.
-    return sorted(files, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)])
-
-
-def _gif_delays(im: Image.Image) -> list[float]:
-    return [float(frame.info.get("duration") or 0) / 1000 for frame in ImageSequence.Iterator(im)]
+    # Plain name order, as the seed's sorted(os.listdir()): 10.jpg before 2.jpg (real frame folders
+    # are zero-padded, where both orders agree).
+    return sorted(files, key=lambda p: p.name)
 
 
 def _probe_kind(media: MediaRef) -> VideoInfo:
@@ -136,10 +132,9 @@ def _probe_kind(media: MediaRef) -> VideoInfo:
         width, height = im.size
         if media.kind == "image":
             return VideoInfo(1, 1.0, width, height, 0.0)
-        delays = _gif_delays(im)
-    total = sum(delays)
-    fps = media.fps or (len(delays) / total if total > 0 else GIF_FPS)
-    return VideoInfo(len(delays), fps, width, height, len(delays) / fps)
+        n = getattr(im, "n_frames", 1)
+    fps = media.fps or GIF_FPS
+    return VideoInfo(n, fps, width, height, n / fps)
 
 
 def _need_file(path: Path) -> None:
@@ -210,12 +205,10 @@ def _read(media: MediaRef, policy: FramePolicy, backend: str, max_pixels: int) -
     if media.kind not in ("video", "frames", "gif", "image"):
         raise VideoError(f"unknown media kind {media.kind!r}")
     path = Path(media.path)
-    exact = False  # whether the frame count is the container's own (then a short read = truncated)
     if media.kind == "video":
         _need_file(path)
         stream = vb.probe_stream(str(path), decode_first=False)  # the read itself proves decodability
         info = VideoInfo(stream.n_frames, stream.fps, stream.width, stream.height, stream.duration)
-        exact = stream.exact
     else:
         info = _probe_kind(media)
     if info.width * info.height > max_pixels:
@@ -226,19 +219,22 @@ def _read(media: MediaRef, policy: FramePolicy, backend: str, max_pixels: int) -
             return Frames(np.asarray(im.convert("RGB"))[None], [0], [0.0])
     indices = sample_indices(policy, info.n_frames, info.fps, media.start, media.end)
     wanted = sorted(set(indices))
+    if media.kind == "gif":
+        # The seed keeps each sampled gif frame once, in order (its reader enumerates the gif once);
+        # the model's processor pads a short result with black frames.
+        indices = wanted
     if media.kind in ("frames", "gif"):
         got = _read_images(_frame_files(path), wanted) if media.kind == "frames" else _read_gif(path, wanted)
         decoded = {i: (i, a) for i, a in got.items()}
     else:
         decoded = _decode_video(str(path), wanted, info.fps, backend)
-        if exact:
-            _check_not_truncated(decoded, info)
+        _check_not_truncated(decoded, info)
     shapes = {a.shape for _, a in decoded.values()}
     if len(shapes) != 1:
         raise VideoError(f"frames differ in size: {sorted(shapes)}")
     actual = [decoded[i][0] for i in indices]
     array = np.stack([decoded[i][1] for i in indices])  # (T, H, W, 3)
-    return Frames(array, actual, [i / info.fps for i in actual])
+    return Frames(array, actual, [i / info.fps for i in actual], info.n_frames, info.fps)
 
 
 def _decode_video(path: str, wanted: list[int], fps: float, backend: str) -> vb.Decoded:

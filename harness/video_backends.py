@@ -30,15 +30,14 @@ class NoFrames(DecodeError):
 
 @dataclass
 class StreamInfo:
-    """What the container says about its first video stream. `exact`: n_frames is the container's
-    own frame count; otherwise it was estimated from duration * fps (webm, some mkv)."""
+    """What the container says about its first video stream; `n_frames` is the container's frame
+    count, or the number of its packets where it has none (webm, some mkv)."""
 
     n_frames: int
     fps: float
     width: int
     height: int
     duration: float
-    exact: bool
 
 
 def _video_stream(container: av.container.InputContainer, path: str) -> av.video.stream.VideoStream:
@@ -55,8 +54,9 @@ def _rate(stream: av.video.stream.VideoStream) -> float:
 
 
 def probe_stream(path: str, decode_first: bool = True) -> StreamInfo:
-    """Container metadata for `path`; with `decode_first`, also decode one frame to prove the codec
-    works. Raises av/OS errors, ValueError or NoFrames; harness.video turns them into VideoError."""
+    """Container metadata for `path` (the frame count counted from the packets when the container
+    has none); with `decode_first`, also decode one frame to prove the codec works. Raises av/OS
+    errors, ValueError or NoFrames; harness.video turns them into VideoError."""
     with av.open(path) as container:
         stream = _video_stream(container, path)
         fps = _rate(stream)
@@ -66,14 +66,19 @@ def probe_stream(path: str, decode_first: bool = True) -> StreamInfo:
             duration = container.duration / 1_000_000
         else:
             duration = 0.0
-        exact = stream.frames > 0
-        n_frames = stream.frames if exact else round(duration * fps)
         width, height = stream.codec_context.width, stream.codec_context.height
+        n_frames = stream.frames
         if decode_first and next(iter(container.decode(stream)), None) is None:
             raise NoFrames("video has no decodable frames")
+    if n_frames <= 0:
+        # No frame count in the container (webm, some mkv): count the stream's packets, as the
+        # seed's decord does. A duration estimate would include an audio track that outlasts the
+        # video, and the frames past the real end would repeat the last one.
+        with av.open(path) as container:
+            n_frames = sum(1 for packet in container.demux(_video_stream(container, path)) if packet.size)
     if duration <= 0 and fps > 0:
         duration = n_frames / fps
-    return StreamInfo(n_frames, fps, width, height, duration, exact)
+    return StreamInfo(n_frames, fps, width, height, duration)
 
 
 # -- PyAV ------------------------------------------------------------------------------------------

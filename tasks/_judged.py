@@ -21,11 +21,11 @@ from harness.judge import JudgeItem, Verdict
 from harness.paths import safe_join
 from harness.scoring import bootstrap_ci
 from harness.task import Task
-from harness.types import MediaRef, Parsed, Sample
+from harness.types import Frames, MediaRef, Parsed, Sample
 
-from ._mcq import BadRecord, Collector, need, read_json, render
+from ._mcq import BadRecord, Collector, need, read_json
 
-QA_JUDGE = "qa_yes_no_v1.txt"
+QA_JUDGE = "activitynet_qa.txt"  # the seed judges MSVD-QA with the same script
 JUDGE_DEFAULT = {"provider": "openai", "model": "gpt-3.5-turbo-0125", "temperature": 0}
 VIDEO_EXTS = (".mp4", ".webm", ".avi", ".mov", ".mkv")
 NUMBER_WORDS = ["zero", "one", "two", "three", "four"]
@@ -118,10 +118,9 @@ class OpenQATask(Task):
 
     scoring = "judge"
     judge_default: ClassVar[dict[str, Any]] = JUDGE_DEFAULT
-    gen_kwargs: ClassVar[dict[str, Any]] = {"max_new_tokens": 32}
 
-    def prompt(self, sample: Sample) -> str:
-        return render(self.template(), question=sample.question)
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        return self.template().fill("instruction", question=sample.question)
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         text = (prediction or "").strip()  # kept for the exact-match metric; the judge sees the raw text

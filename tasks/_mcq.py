@@ -8,14 +8,13 @@ collector that turns bad records into error samples, an .srt reader, and metric 
 from __future__ import annotations
 
 import json
-import re
 import string
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from harness.errors import DataError
+from harness.prompts import ProtocolText
 from harness.scoring import grouped, mcq_accuracy
 from harness.types import MediaRef, Sample
 
@@ -28,33 +27,19 @@ def letters_for(n: int) -> str:
     return LETTERS[: max(0, min(n, len(LETTERS)))]
 
 
-def render_options(options: list[str], style: str = "paren") -> str:
-    """Option lines: "(A) text" (style "paren") or "A. text" (style "dot", Video-MME's own)."""
-    fmt = "({l}) {o}" if style == "paren" else "{l}. {o}"
-    return "\n".join(fmt.format(l=letter, o=opt) for letter, opt in zip(LETTERS, options))
+def options_block(template: ProtocolText, options: list[str]) -> str:
+    """The template's [option] section once per option, lettered from A: "(A) red\n(B) blue\n" in
+    the seed's MVBench, EgoSchema and Perception Test instructions."""
+    return "".join(template.fill("option", letter=letter, option=opt) for letter, opt in zip(LETTERS, options))
+
+
+def mcq_instruction(template: ProtocolText, sample: Sample) -> str:
+    """The [instruction] section with {question} and the lettered {options} filled in."""
+    return template.fill("instruction", question=sample.question, options=options_block(template, sample.options or []))
 
 
 def letter_index(letter: str | None) -> int | None:
     return LETTERS.index(letter) if letter and len(letter) == 1 and letter in LETTERS else None
-
-
-def render(template: str, **fields: Any) -> str:
-    """Fill a str.format template; outer whitespace is trimmed so files may end with a newline."""
-    return template.format(**fields).strip()
-
-
-def sections(template: str) -> dict[str, str]:
-    """Split a template into named parts: a line `[name]` starts part `name`."""
-    parts: dict[str, list[str]] = {}
-    current = ""
-    for line in template.splitlines():
-        m = re.fullmatch(r"\[(\w+)\]\s*", line)
-        if m:
-            current = m.group(1)
-            parts[current] = []
-        else:
-            parts.setdefault(current, []).append(line)
-    return {k: "\n".join(v).strip("\n") for k, v in parts.items()}
 
 
 # -- the seed's extraction building blocks ----------------------------------------------------------
@@ -178,42 +163,6 @@ def video_ref(path: Path, alternatives: tuple[str, ...] = (".mkv", ".avi", ".mov
             if alt.exists():
                 return MediaRef(str(alt), "video")
     return MediaRef(str(path), "video")
-
-
-# -- subtitles (.srt) -------------------------------------------------------------------------------------
-@lru_cache(maxsize=64)
-def parse_srt(path: str) -> tuple[tuple[float, float, str], ...]:
-    """(start s, end s, text) cues of an .srt file; multi-line cues joined by spaces, tags dropped.
-    Unreadable files and malformed blocks yield no cues rather than an error."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError:
-        return ()
-    cues = []
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = block.strip().split("\n")
-        at = next((j for j, ln in enumerate(lines) if "-->" in ln), None)
-        if at is None:
-            continue
-        times = re.findall(r"(\d+):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?", lines[at])
-        if len(times) < 2:
-            continue
-        start, end = (int(h) * 3600 + int(m) * 60 + int(s_) + int((ms or "0").ljust(3, "0")) / 1000
-                      for h, m, s_, ms in times[:2])
-        body = " ".join(ln.strip() for ln in lines[at + 1:] if ln.strip())
-        cues.append((start, end, re.sub(r"<[^>]+>", "", body)))
-    return tuple(cues)
-
-
-def subtitle_lines(cues: tuple[tuple[float, float, str], ...], timestamps: list[float]) -> list[str]:
-    """Per timestamp, the first cue strictly spanning it (start < t < end), as the seed selects them;
-    a cue is listed once per frame that falls inside it, as there."""
-    out = []
-    for t in timestamps:
-        text = next((c[2] for c in cues if c[0] < t < c[1]), "")
-        if text.strip():
-            out.append(text)
-    return out
 
 
 # -- metrics -----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from PIL import Image
 from harness.types import Sample
 
 from . import _demo
-from ._mcq import LETTERS, render_options
+from ._mcq import LETTERS, options_block
 
 # Every demo scene seed is below 100_000 (tasks/_demo.py and the task modules): these never meet them.
 SEED_BASE = 5_000_000
@@ -43,11 +43,13 @@ QUESTIONS = {
 # change colour the whole video is a valid span.
 CLIP_QUESTION = "What colour are the shapes during this clip?"
 # Styles whose benchmark's official extraction reads only an option letter (PROTOCOLS.md).
-LETTER_ONLY_STYLES = {"egoschema", "videomme"}
+LETTER_ONLY_STYLES = {"egoschema", "videomme", "videomme_subs"}
+VIDEO_FRAMES, VIDEO_FPS = 16, 8  # harness.synth.write_mp4's defaults: 2 s at 8 fps
 # Look-up drills: option/letter pairs per text-only record, and the share of drills mixed into the
 # grounding and instruction sets so the look-up the base learnt is kept while the video is learnt.
 LOOKUP_PAIRS = 8
 LOOKUP_MIX = 0.1
+LOOKUP_REQUEST = "Give the letter of each option in this order:"
 
 
 def _styles() -> list[tuple[str, Any, int]]:
@@ -60,7 +62,7 @@ def _styles() -> list[tuple[str, Any, int]]:
 
     here = Path(".")
     return [("mvbench3", MVBench(here), 3), ("mvbench4", MVBench(here), 4), ("mvbench5", MVBench(here), 5),
-            ("videomme", VideoMME(here), 4), ("egoschema", EgoSchema(here), 5),
+            ("videomme", VideoMME(here), 4), ("videomme_subs", VideoMME(here), 4), ("egoschema", EgoSchema(here), 5),
             ("perception_test", PerceptionTest(here, "valid"), 3), ("open", ActivityNetQA(here), 0),
             ("activitynet", ActivityNetQA(here), 0)]
 
@@ -109,6 +111,11 @@ def _turn(kind: str, spec: Any, style: tuple[str, Any, int], rng: random.Random)
     # lookup_record). Demo option texts are lower case, so the letter is the first capital A-E.
     text = it.options[it.answer]
     answer = f"{text} {LETTERS[it.answer]}" if name in LETTER_ONLY_STYLES else text
+    if name == "videomme_subs":  # Video-MME's second setting: the demo's subtitles, picked as the seed picks them
+        from .videomme import read_cues, select_subtitles
+
+        lines = select_subtitles(read_cues(_demo.subtitle_srt(spec)), VIDEO_FRAMES, VIDEO_FPS, 8)
+        return task.template().fill("subtitles", subtitles=lines, instruction=task.prompt(sample)), answer
     return task.prompt(sample), answer
 
 
@@ -123,15 +130,18 @@ def lookup_record(rid: str, style: tuple[str, Any, int], rng: random.Random, in_
     benchmark's whole prompt (the distance to the answer the real prompt puts between them) rather
     than alone; the circuit forms on options alone, then carries over in a few hundred steps of
     both (it did not form on the mix from the start in 1,500 steps)."""
-    name, task, n_options = style
+    _name, task, n_options = style
     spec = _demo.scene("color", rng, seed=0)  # only its attributes are used: no video is written
     it = _demo.item(rng.choice(["color", "count", "direction", "shape"]), spec, n_options, rng.randrange(n_options), rng)
     picks = [rng.randrange(n_options) for _ in range(LOOKUP_PAIRS)]
+    sample = Sample(id="", task=task.name, media=None, question=it.question, options=it.options)
     if in_prompt:
-        shown = task.prompt(Sample(id="", task=task.name, media=None, question=it.question, options=it.options))
+        shown = task.prompt(sample) + "\n"
+    elif task.name == "videomme":  # the option lines as that benchmark's instruction shows them
+        shown = "".join(task.template().fill("option", choice=f"{LETTERS[i]}. {o}") for i, o in enumerate(it.options))
     else:
-        shown = render_options(it.options, "dot" if name == "videomme" else "paren")
-    request = shown + "\nGive the letter of each option in this order: " + " ".join(it.options[i] for i in picks)
+        shown = options_block(task.template(), it.options)
+    request = f"{shown}{LOOKUP_REQUEST} " + " ".join(it.options[i] for i in picks)
     answer = " ".join(f"{it.options[i]} {LETTERS[i]}" for i in picks)
     return {"id": rid, "conversations": [{"from": "human", "value": request}, {"from": "gpt", "value": answer}]}
 
@@ -195,7 +205,7 @@ def build_trainset(root: Path, n_videos: int, *, seed: int = 0, max_turns: int =
         grounding.append({k: val for k, val in rec.items() if k != "conversations"} | {"conversations": g_conv})
     # Text-only drills of the option look-up (the base); a tenth as many again join the other stages.
     l_rng = random.Random(f"lookup-{seed}")
-    letter_styles = [st for st in styles if st[0] in LETTER_ONLY_STYLES]
+    letter_styles = [st for st in styles if st[0] in ("egoschema", "videomme")]  # one each: the drills' layouts
 
     def drills(prefix: str, prompt_share: float) -> list[dict[str, Any]]:
         return [lookup_record(f"{prefix}-{seed}-{i:06d}", l_rng.choice(letter_styles), l_rng,

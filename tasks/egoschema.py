@@ -21,22 +21,20 @@ from typing import Any, ClassVar
 from harness.errors import DataError
 from harness.paths import safe_join
 from harness.task import Task
-from harness.types import Parsed, Sample
+from harness.types import Frames, Parsed, Sample
 
 from . import _demo
 from ._mcq import (
-    LETTERS,
     BadRecord,
     Collector,
     drop_answer_word,
     letter_index,
+    mcq_instruction,
     mcq_metrics,
     need,
     need_index,
     read_json,
     read_text,
-    render,
-    render_options,
     seed_letter,
     video_ref,
 )
@@ -143,9 +141,8 @@ class EgoSchema(Task):
         _demo._write_json(root / "subset_answers.json", answers)
 
     # -- prompting and parsing ---------------------------------------------------------------
-    def prompt(self, sample: Sample) -> str:
-        return render(self.template(), question=sample.question, options=render_options(sample.options or []),
-                      letters=", ".join(LETTERS[:N_OPTIONS]))
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        return mcq_instruction(self.template(), sample)
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         """Seed rule: drop "answer"/"Answer"; the first `[\\(\\ ]*[A-E][\\)\\ ]*`, stripped of spaces

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from harness.errors import ConfigError, DataError
 from harness.paths import safe_join
 from harness.task import Task
-from harness.types import MediaRef, Parsed, Sample
+from harness.types import Frames, MediaRef, Parsed, Sample
 
 from . import _demo
 from ._mcq import (
@@ -31,20 +31,18 @@ from ._mcq import (
     contained_option,
     drop_answer_word,
     letter_class,
-    letters_for,
+    mcq_instruction,
     mcq_metrics,
     need,
     need_options,
     read_json,
-    render,
-    render_options,
     seed_letter,
 )
 
 log = logging.getLogger(__name__)
 
 # task -> (video folder candidates, first existing wins; clip bounds used). From the seed's table.
-# fine_grained_action: the brief's "pMoments_in_Time_Raw" spelling and the hub's "Moments_in_Time_Raw".
+# fine_grained_action: the seed's inference folder "Moments_in_Time_Raw" (its scoring script spells it "pMoments_...").
 FOLDERS: dict[str, tuple[tuple[str, ...], bool]] = {
     "action_antonym": (("ssv2_video/",), False),
     "action_count": (("perception/videos/",), False),
@@ -55,7 +53,7 @@ FOLDERS: dict[str, tuple[tuple[str, ...], bool]] = {
     "counterfactual_inference": (("clevrer/video_validation/",), False),
     "egocentric_navigation": (("vlnqa/",), False),
     "episodic_reasoning": (("tvqa/frames_fps3_hq/",), True),
-    "fine_grained_action": (("pMoments_in_Time_Raw/videos/", "Moments_in_Time_Raw/videos/"), False),
+    "fine_grained_action": (("Moments_in_Time_Raw/videos/", "pMoments_in_Time_Raw/videos/"), False),
     "fine_grained_pose": (("nturgbd/",), False),
     "moving_attribute": (("clevrer/video_validation/",), False),
     "moving_count": (("clevrer/video_validation/",), False),
@@ -135,8 +133,9 @@ class MVBench(Task):
         kind = "frames" if fps else "gif" if target.suffix.lower() == ".gif" else "video"
         media = MediaRef(str(target), kind, None if start is None else float(start),
                          None if end is None else float(end), fps)
+        last = len(cands) - 1 - cands[::-1].index(answer)  # the seed's answer_idx: the last candidate equal to it
         return Sample(id=sid, task=self.name, media=media, question=question, options=list(cands),
-                      answer=LETTERS[cands.index(answer)], subset=task,
+                      answer=LETTERS[last], subset=task,
                       meta={"clip": None if start is None else [start, end], "video": video})
 
     @classmethod
@@ -144,10 +143,8 @@ class MVBench(Task):
         _demo.build_mvbench(root, FOLDERS)
 
     # -- prompting and parsing ---------------------------------------------------------------
-    def prompt(self, sample: Sample) -> str:
-        opts = sample.options or []
-        return render(self.template(), question=sample.question, options=render_options(opts),
-                      letters=", ".join(letters_for(len(opts))))
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        return mcq_instruction(self.template(), sample)
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         """Seed rule: drop "answer"/"Answer"; first `[\\(,\\ ]*<L>[\\),\\ ]*` (L = the option

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from harness.errors import DataError
 from harness.paths import safe_join
 from harness.task import Task
-from harness.types import Parsed, Sample
+from harness.types import Frames, Parsed, Sample
 
 from . import _demo
 from ._mcq import (
@@ -27,14 +27,13 @@ from ._mcq import (
     Collector,
     drop_answer_word,
     letter_index,
+    mcq_instruction,
     mcq_metrics,
     meta_key,
     need,
     need_index,
     need_options,
     read_json,
-    render,
-    render_options,
     video_ref,
 )
 
@@ -110,9 +109,8 @@ class PerceptionTest(Task):
         _demo._write_json(root / "mc_question_valid.json", data)
 
     # -- prompting and parsing ---------------------------------------------------------------
-    def prompt(self, sample: Sample) -> str:
-        return render(self.template(), question=sample.question, options=render_options(sample.options or []),
-                      letters=", ".join(LETTERS[:N_OPTIONS]))
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        return mcq_instruction(self.template(), sample)
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         """Seed rule: drop "answer"/"Answer"; the first `\\(*[A-C]\\)*` gives the letter (any capital

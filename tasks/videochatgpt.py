@@ -26,15 +26,19 @@ from harness.judge import JudgeItem, Verdict
 from harness.paths import safe_join
 from harness.scoring import bootstrap_ci
 from harness.task import Task
-from harness.types import MediaRef, Parsed, Sample
+from harness.types import Frames, MediaRef, Parsed, Sample
 
 from ._judged import JUDGE_DEFAULT, judge_record, plural, read_list, scenes
-from ._mcq import BadRecord, Collector, need, render
+from ._mcq import BadRecord, Collector, need
 
 FILES = {"generic": "generic_qa.json", "temporal": "temporal_qa.json", "consistency": "consistency_qa.json"}
 DIMENSIONS = {"generic": ("correctness", "detail", "context"), "temporal": ("temporal",),
               "consistency": ("consistency",)}
 ALL_DIMENSIONS = tuple(d for dims in DIMENSIONS.values() for d in dims)
+# The judge messages of the seed's eval_video_oqa_vcgpt_{1..5}_*.py, one file per quality.
+JUDGE_FILES = {"correctness": "vcgpt_1_correctness.txt", "detail": "vcgpt_2_detail.txt",
+               "context": "vcgpt_3_context.txt", "temporal": "vcgpt_4_temporal.txt",
+               "consistency": "vcgpt_5_consistency.txt"}
 DEMO_SEED = 9
 
 
@@ -51,7 +55,6 @@ class VideoChatGPT(Task):
     default_split: ClassVar[str] = "all"
     prompt_file = "videochatgpt.txt"
     judge_default: ClassVar[dict[str, Any]] = JUDGE_DEFAULT
-    gen_kwargs: ClassVar[dict[str, Any]] = {"max_new_tokens": 256}
 
     def load(self) -> list[Sample]:
         out = Collector(self.name)
@@ -73,12 +76,12 @@ class VideoChatGPT(Task):
                     out.bad(sid, e, path, where, subset=subset)
         return out.samples
 
-    def prompt(self, sample: Sample) -> str:
-        return render(self.template(), question=sample.question)
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        return self.template().fill("instruction", question=sample.question)
 
-    def extra_prompts(self, sample: Sample) -> list[str]:
+    def extra_prompts(self, sample: Sample, frames: Frames | None = None) -> list[str]:
         q2 = sample.meta.get("question2")
-        return [render(self.template(), question=q2)] if q2 else []
+        return [self.template().fill("instruction", question=q2)] if q2 else []
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
         text = (prediction or "").strip()
@@ -95,7 +98,7 @@ class VideoChatGPT(Task):
             if second is None:
                 return []
             fields |= {"question2": (record.get("meta") or {}).get("question2") or "", "prediction2": second.strip()}
-        return [JudgeItem(f"vcg_{dim}_v1.txt", fields) for dim in DIMENSIONS.get(subset, ())]
+        return [JudgeItem(JUDGE_FILES[dim], fields) for dim in DIMENSIONS.get(subset, ())]
 
     def apply_verdicts(self, record: dict[str, Any], verdicts: list[Verdict]) -> None:
         dims = DIMENSIONS.get(record.get("subset") or "generic", ())

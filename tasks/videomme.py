@@ -4,23 +4,30 @@ Files, as on the hub (lmms-lab/Video-MME): `videomme/test-00000-of-00001.parquet
 video_id, duration, domain, sub_category, url, videoID, question_id, task_type, question,
 options ("A. text", ...), answer (letter); videos `videos/<videoID>.mp4`; subtitles
 `subtitles/<videoID>.srt` (a missing file means "no subtitles", recorded in meta).
-Split: "test" (labels public). Options: `subtitles` (bool, default false): prepend the subtitle
-lines shown at the sampled frames' timestamps (`prompt(sample, timestamps)`); `parser`:
-"official" (the benchmark's evaluator, default) or "seed" (VideoLLaMA2's inference-step rule).
-Metric: accuracy overall and by duration, domain, sub_category, task_type; `official_accuracy`
-uses the evaluator's own denominator (answered questions only).
+Split: "test" (labels public).
+Protocol (the seed's inference_video_mcqa_videomme.py): every question is asked twice over the same
+frames, without and with subtitles (`extra_prompts`); the subtitle lines are chosen by the seed's
+own frame rule (`seq_frames`) over the video's frame count and rate, read with pysubs2 as there.
+Options: `subtitles` ("both", the default and the protocol; "off": the without-subtitles setting
+only, a deviation); `parser` ("seed", default: VideoLLaMA2's extraction, which wrote the letter the
+benchmark's evaluator then scored; "evaluator": Video-MME's own rule on the raw reply).
+Metric: accuracy overall and by duration, domain, sub_category, task_type, for each setting
+(`with_subtitles` holds the second); `official_accuracy` uses the evaluator's own denominator
+(answered questions only).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import ConfigError, DataError
 from harness.paths import safe_join
+from harness.score import sample_from_record
 from harness.task import Task
-from harness.types import Parsed, Sample
+from harness.types import Frames, Parsed, Sample
 
 from . import _demo
 from ._mcq import (
@@ -32,11 +39,6 @@ from ._mcq import (
     meta_key,
     need,
     need_file,
-    parse_srt,
-    render,
-    render_options,
-    sections,
-    subtitle_lines,
     video_ref,
 )
 
@@ -55,12 +57,25 @@ class VideoMME(Task):
     splits: ClassVar[dict[str, bool]] = {"test": True}
     default_split: ClassVar[str] = "test"
     prompt_file: ClassVar[str] = "videomme.txt"
-    uses_timestamps: ClassVar[bool] = True  # the runner passes the decoded frames' timestamps to prompt()
 
     def __init__(self, root: Path, split: str | None = None, options: dict[str, Any] | None = None):
         super().__init__(root, split, options)
-        if self.options.get("parser", "official") not in ("official", "seed"):
-            raise ConfigError(f"videomme parser {self.options['parser']!r}", hint='use "official" or "seed"')
+        if self.options.get("parser", "seed") not in ("seed", "evaluator"):
+            raise ConfigError(f"videomme parser {self.options['parser']!r}",
+                              hint='use "seed" (VideoLLaMA2\'s extraction, the default) or "evaluator" (Video-MME\'s own)')
+        subtitles = self.options.get("subtitles", "both")
+        if subtitles not in ("both", "off", True, False):
+            raise ConfigError(f"videomme subtitles={subtitles!r}",
+                              hint='use "both" (without and with subtitles, as the seed runs it) or "off"')
+        self.both_settings = subtitles in ("both", True)
+
+    def deviations(self) -> list[str]:
+        out = super().deviations()
+        if not self.both_settings:
+            out.append("the with-subtitles setting is not run (subtitles=off)")
+        if self.options.get("parser", "seed") == "evaluator":
+            out.append("answers extracted by Video-MME's evaluator rule, not the seed's")
+        return out
 
     # -- data ------------------------------------------------------------------------------
     def load(self) -> list[Sample]:
@@ -103,7 +118,7 @@ class VideoMME(Task):
         srt = safe_join(self.root, f"subtitles/{vid}.srt", file=str(path), record=where)
         meta = {k: need(rec, k) for k in ("duration", "domain", "sub_category", "task_type")}
         # relative, so records do not depend on where the data root sits; None = no subtitles for this video
-        meta.update(video_id=rec.get("video_id"), videoID=vid,
+        meta.update(video_id=rec.get("video_id"), videoID=vid, choices=list(lettered),
                     subtitle_file=f"subtitles/{vid}.srt" if srt.is_file() else None)
         return Sample(id=sid, task=self.name, media=media, question=question, options=options, answer=answer,
                       subset=meta["duration"], meta=meta)
@@ -139,32 +154,108 @@ class VideoMME(Task):
         pq.write_table(pa.Table.from_pylist(rows), root / PARQUET)
 
     # -- prompting and parsing ---------------------------------------------------------------
-    def prompt(self, sample: Sample, timestamps: list[float] | None = None) -> str:
-        """The question; with option `subtitles`, preceded by the subtitle lines shown at
-        `timestamps` (seconds of the frames the model sees; none selected when not given)."""
-        parts = sections(self.template())
-        body = render(parts["question"], question=sample.question, options=render_options(sample.options or [], "dot"))
-        if not self.options.get("subtitles"):
-            return body
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
+        """The without-subtitles instruction, lettered choices as the parquet spells them."""
+        t = self.template()
+        options = "".join(t.fill("option", choice=c) for c in _choices(sample))
+        return t.fill("instruction", question=sample.question, options=options)
+
+    def extra_prompts(self, sample: Sample, frames: Frames | None = None) -> list[str]:
+        """The with-subtitles instruction (the seed asks both over the same frames). Lines are picked
+        at the seed's own frame positions over the whole video; no .srt file means no lines."""
+        if not self.both_settings:
+            return []
         srt = (sample.meta or {}).get("subtitle_file")
-        lines = subtitle_lines(parse_srt(str(self.root / srt)), timestamps or []) if srt else []
-        return render(parts["subtitles"], subtitles="\n".join(lines)) + "\n" + body
+        lines = ""
+        if srt and frames is not None and frames.video_frames and frames.fps:
+            lines = subtitle_lines(str(self.root / srt), frames.video_frames, frames.fps, len(frames.indices))
+        return [self.template().fill("subtitles", subtitles=lines, instruction=self.prompt(sample, frames))]
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
-        if self.options.get("parser", "official") == "seed":
-            return parse_seed(prediction, sample.options or [])
-        return parse_official(prediction)
+        if self.options.get("parser", "seed") == "evaluator":
+            return parse_official(prediction)
+        return parse_seed(prediction, _choices(sample))
+
+    def score_record(self, rec: dict[str, Any]) -> None:
+        """The record's own fields score the without-subtitles answer; `with_subtitles` holds the
+        same fields for the second answer."""
+        sample = sample_from_record(rec)
+        rec.update(self._scored(sample, rec.get("prediction")))
+        if self.both_settings:
+            rec["with_subtitles"] = self._scored(sample, (rec.get("extra_predictions") or [None])[0])
+
+    def _scored(self, sample: Sample, prediction: str | None) -> dict[str, Any]:
+        parsed = self.parse(sample, prediction or "")
+        ok = parsed.answer is not None
+        return {"parsed": parsed.answer, "rule": parsed.rule, "state": "scored" if ok else "unparsed",
+                "correct": ok and parsed.answer == sample.answer}
 
     # -- scoring ---------------------------------------------------------------------------------
     def aggregate(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        out = mcq_metrics(records, duration=meta_key("duration"), domain=meta_key("domain"),
-                          sub_category=meta_key("sub_category"), task_type=meta_key("task_type"))
-        answered = [r for r in records if r.get("state") == "scored"]
-        # The evaluator divides by the questions it could extract a letter from (not by all).
-        out["official_accuracy"] = (round(sum(bool(r.get("correct")) for r in answered) / len(answered), 6)
-                                    if answered else None)
-        out["subtitles"] = bool(self.options.get("subtitles"))
+        out = _setting_metrics(records)
+        if self.both_settings:
+            # an error record (bad video) is an error in both settings
+            out["with_subtitles"] = _setting_metrics([{**r, **(r.get("with_subtitles") or {})} for r in records])
         return out
+
+
+def _choices(sample: Sample) -> list[str]:
+    """The options as the parquet spells them ("A. text"); rebuilt for records made elsewhere."""
+    return (sample.meta or {}).get("choices") or [f"{L}. {o}" for L, o in zip(LETTERS, sample.options or [])]
+
+
+def _setting_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    out = mcq_metrics(records, duration=meta_key("duration"), domain=meta_key("domain"),
+                      sub_category=meta_key("sub_category"), task_type=meta_key("task_type"))
+    answered = [r for r in records if r.get("state") == "scored"]
+    # The evaluator divides by the questions it could extract a letter from (not by all).
+    out["official_accuracy"] = (round(sum(bool(r.get("correct")) for r in answered) / len(answered), 6)
+                                if answered else None)
+    return out
+
+
+def seq_frames(total: int, n: int) -> list[int]:
+    """The seed's `get_seq_frames`: the middle of n equal segments of [0, total - 1], each end rounded
+    half to even (np.round) before the midpoint is floored. Not the rule the frames were sampled with."""
+    seg = float(total - 1) / n
+    return [(round(seg * i) + round(seg * (i + 1))) // 2 for i in range(n)]
+
+
+Cue = tuple[int, int, str]  # start ms, end ms, text (pysubs2 writes a line break as \N)
+
+
+def read_cues(srt_text: str) -> list[Cue]:
+    """The cues of an .srt text, parsed by pysubs2 as the seed parses them."""
+    import pysubs2
+
+    return [(e.start, e.end, e.text) for e in pysubs2.SSAFile.from_string(srt_text)]
+
+
+@lru_cache(maxsize=64)
+def _file_cues(path: str) -> list[Cue]:
+    import pysubs2
+
+    return [(e.start, e.end, e.text) for e in pysubs2.load(path, encoding="utf-8")]
+
+
+def select_subtitles(cues: list[Cue], video_frames: int, fps: float, n: int) -> str:
+    """The seed's selection: at each of `seq_frames(video_frames, n)` (in milliseconds, pysubs2's
+    rounding), the first cue strictly spanning it; its text with line breaks as spaces; empty
+    ones left out; joined by newlines."""
+    import pysubs2
+
+    lines = []
+    for f in seq_frames(video_frames, n):
+        t = pysubs2.make_time(fps=fps, frames=f)
+        text = next((c[2].replace("\\N", " ") for c in cues if c[0] < t < c[1]), "")
+        if text.strip():
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def subtitle_lines(path: str, video_frames: int, fps: float, n: int) -> str:
+    """`select_subtitles` over an .srt file (read as UTF-8, as the seed reads it)."""
+    return select_subtitles(_file_cues(path), video_frames, fps, n)
 
 
 def parse_official(prediction: str) -> Parsed:
@@ -180,17 +271,18 @@ def parse_official(prediction: str) -> Parsed:
     return Parsed(hit.group(0), "letter")
 
 
-def parse_seed(prediction: str, options: list[str]) -> Parsed:
+def parse_seed(prediction: str, choices: list[str]) -> Parsed:
     """VideoLLaMA2's inference-step rule: drop "answer"/"Answer"; first `[\\(\\ \\[]*([A-D])...`; else the
     first option contained in the output, or its English word for a one-digit option. The option
-    text is what the seed's `[A-D]\\. (.*).` leaves of "X. text": the last character is cut."""
+    text is what the seed's `[A-D]\\. (.*).` leaves of the lettered choice ("A. text"): the last
+    character is cut."""
     text = drop_answer_word(prediction)
     hit = re.search(r"[\(\ \[]*([A-D])[\)\.\ \]]*", text)
     if hit:
         return Parsed(hit.group(1), "letter")
     low = text.lower()
-    for i, opt in enumerate(options[:4]):
-        cut = re.findall(r"[A-D]\. (.*).", f"{LETTERS[i]}. {opt}")
+    for i, choice in enumerate(choices[:4]):
+        cut = re.findall(r"[A-D]\. (.*).", choice)
         if not cut:
             continue  # the seed raised on such an option; it can never match there
         word = DIGIT_WORDS.get(cut[0], cut[0])

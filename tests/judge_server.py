@@ -27,8 +27,9 @@ AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
 def grade(system: str, user: str) -> str:
-    ref = re.search(r"Reference answer: (.*)", user)
-    pred = re.search(r"(?:Predicted answer|Answer to the first question): (.*)", user)
+    # the official judge messages: "Correct Answer: ..." and "Predicted Answer[ to Question 1]: ..."
+    ref = re.search(r"Correct Answer: (.*)", user)
+    pred = re.search(r"Predicted Answer(?: to Question 1)?: (.*)", user)
     same = bool(ref and pred and ref.group(1).strip().lower() == pred.group(1).strip().lower())
     if "'pred'" in user:
         return str({"pred": "yes" if same else "no", "score": 5 if same else 0})

@@ -23,7 +23,7 @@ from harness.judge_parse import MAX_FIELD_CHARS, TEMPLATE_DIR, load_template, pa
 from tests.judge_server import FAULTS, JudgeServer
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
-QA = "qa_yes_no_v1.txt"
+QA = "activitynet_qa.txt"
 
 
 @pytest.fixture(autouse=True)
@@ -213,14 +213,15 @@ def test_cache_key_covers_template_text_model_settings_and_fields(tmp_path):
     a = JudgeItem(QA, {"question": "q", "answer": "a", "prediction": "a"})
     key = Judge(cfg, tmp_path / "c", tdir).cache_key(a)
     assert Judge(cfg, tmp_path / "c", tdir).cache_key(JudgeItem(QA, dict(a.fields))) == key
-    (tdir / QA).write_text((tdir / QA).read_text().replace("short answers", "brief answers"))
+    (tdir / QA).write_text((tdir / QA).read_text().replace("valid matches", "acceptable matches"))
     edited = Judge(cfg, tmp_path / "c", tdir)
     others = [edited.cache_key(a),
-              Judge(cfg, tmp_path / "c", tdir).cache_key(JudgeItem("vcg_correctness_v1.txt", a.fields)),
+              Judge(cfg, tmp_path / "c", tdir).cache_key(JudgeItem("vcgpt_1_correctness.txt", a.fields)),
               Judge(JudgeConfig(model="judge-y"), tmp_path / "c").cache_key(a),
               Judge(JudgeConfig(temperature=0.7), tmp_path / "c").cache_key(a),
+              Judge(JudgeConfig(top_p=0.95), tmp_path / "c").cache_key(a),
               Judge(cfg, tmp_path / "c").cache_key(JudgeItem(QA, {**a.fields, "prediction": "b"}))]
-    assert len({key, *others}) == 6
+    assert len({key, *others}) == 7
     assert edited.template(QA).hash != load_template(TEMPLATE_DIR / QA).hash
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import random
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -17,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import ConfigError, DataError
+from harness.score import score_records
 from harness.scoring import SEED_FALLBACK_LETTER
-from harness.types import Sample
-from tasks._mcq import parse_srt, subtitle_lines
+from harness.types import Frames, Sample
 from tasks.egoschema import EgoSchema
 from tasks.mvbench import FOLDERS, MVBench, hermes_to_official
 from tasks.perception_test import PerceptionTest
-from tasks.videomme import PARQUET, VideoMME, parse_official, parse_seed
+from tasks.videomme import PARQUET, VideoMME, parse_official, parse_seed, seq_frames
 
 TASKS = sorted(FOLDERS)
 
@@ -41,19 +43,41 @@ def mvbench_root(real_fixtures: Path, tmp_path_factory: pytest.TempPathFactory) 
     return root
 
 
-def ego_questions(real: Path) -> list[dict[str, Any]]:
-    """The 5,031 questions in the official schema (LVNet's two files, its extra "CA" dropped)."""
-    lines = (real / "egoschema" / "500questions.jsonl").read_text().splitlines()
-    lines += (real / "egoschema" / "4531questions.json").read_text().splitlines()
-    recs = [json.loads(x) for x in lines if x.strip()]
+def ego_records(n: int = 5031, labelled: int = 500) -> list[dict[str, Any]]:
+    """EgoSchema is not kept in the repository (Ego4D licence terms; tests/data/real/SOURCES.md), so
+    5,031 stand-ins in the official questions.json schema: {q_uid (uuid4), google_drive_id (33
+    characters), question, "option 0".."option 4"}; the 500 labelled ones carry "CA", the answer
+    index (as LVNet's 500questions.jsonl does), and are scattered among the others as in the release."""
+    rng = random.Random(5031)
+    marked = set(rng.sample(range(n), labelled))
+    objs = ["dough", "paint brush", "bicycle chain", "laundry", "seedlings", "guitar strings", "cardboard box"]
+    verbs = ["prepares", "repairs", "sorts", "cleans", "inspects"]
+    chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    recs = []
+    for i in range(n):
+        obj = objs[i % len(objs)]
+        opts = [f"c {verbs[(i + k) % 5]} the {obj}" + (', then "checks" it.' if k == 2 else ".") for k in range(5)]
+        rec = {"q_uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+               "google_drive_id": "1" + "".join(rng.choice(chars) for _ in range(32)),
+               "question": f"Considering how c handles the {obj} throughout the video, what is c\u2019s overall aim? (#{i})",
+               **{f"option {k}": o for k, o in enumerate(opts)}}
+        if i in marked:
+            rec["CA"] = rng.randrange(5)
+        recs.append(rec)
+    return recs
+
+
+def ego_questions(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records as questions.json has them (the "CA" label dropped)."""
     return [{k: v for k, v in r.items() if k != "CA"} for r in recs]
 
 
 @pytest.fixture(scope="session")
-def ego_root(real_fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ego_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("egoschema")
-    (root / "questions.json").write_text(json.dumps(ego_questions(real_fixtures)))
-    (root / "subset_answers.json").write_bytes((real_fixtures / "egoschema" / "subset_answers.json").read_bytes())
+    recs = ego_records()
+    (root / "questions.json").write_text(json.dumps(ego_questions(recs)))
+    (root / "subset_answers.json").write_text(json.dumps({r["q_uid"]: r["CA"] for r in recs if "CA" in r}))
     return root
 
 
@@ -106,33 +130,36 @@ def test_mvbench_loads_all_4000_real_questions(mvbench_root: Path, hermes: list[
     assert {s.media.kind for s in samples if s.subset != "episodic_reasoning"} == {"video"}
 
 
-def test_mvbench_uses_the_hub_spelling_of_moments_in_time_when_present(mvbench_root: Path, tmp_path: Path) -> None:
+def test_mvbench_reads_moments_in_time_where_the_seed_does_else_the_other_spelling(mvbench_root: Path,
+                                                                                  tmp_path: Path) -> None:
     root = tmp_path / "r"
     (root / "json").mkdir(parents=True)
     name = "json/fine_grained_action.json"
     (root / name).write_bytes((mvbench_root / name).read_bytes())
     first = MVBench(root).load()[0]
-    assert "/pMoments_in_Time_Raw/videos/validation/" in first.media.path
-    (root / "Moments_in_Time_Raw" / "videos").mkdir(parents=True)
-    assert "/Moments_in_Time_Raw/videos/validation/" in MVBench(root).load()[0].media.path
+    assert "/Moments_in_Time_Raw/videos/validation/" in first.media.path  # the seed's inference folder
+    (root / "pMoments_in_Time_Raw" / "videos").mkdir(parents=True)  # only the other spelling is there
+    assert "/pMoments_in_Time_Raw/videos/validation/" in MVBench(root).load()[0].media.path
 
 
-def test_egoschema_loads_all_5031_real_questions(ego_root: Path, real_fixtures: Path) -> None:
+def test_egoschema_loads_all_5031_questions(ego_root: Path) -> None:
+    recs = ego_records()
     full = EgoSchema(ego_root, "full").load()
     assert len(full) == 5031 and not [s for s in full if s.error]
     assert all(s.answer is None and len(s.options) == 5 for s in full)
+    assert [s.id for s in full] == [r["q_uid"] for r in recs]
     subset = EgoSchema(ego_root).load()
-    labels = json.loads((real_fixtures / "egoschema" / "subset_answers.json").read_text())
+    labels = json.loads((ego_root / "subset_answers.json").read_text())
     assert len(subset) == 500 and not [s for s in subset if s.error]
     assert {s.id: "ABCDE".index(s.answer) for s in subset} == labels
-    ca = {json.loads(x)["q_uid"]: json.loads(x)["CA"]
-          for x in (real_fixtures / "egoschema" / "500questions.jsonl").read_text().splitlines() if x.strip()}
-    assert {s.id: "ABCDE".index(s.answer) for s in subset} == ca
+    ca = [r for r in recs if "CA" in r]  # the labelled questions, in questions.json order, options as written
+    assert [(s.id, s.options, s.question) for s in subset] == \
+        [(r["q_uid"], [r[f"option {k}"] for k in range(5)], r["question"]) for r in ca]
     assert subset[0].media.path.endswith(f"good_clips_git/{subset[0].id}.mp4")
 
 
-def test_egoschema_reads_jsonl_questions_too(ego_root: Path, tmp_path: Path, real_fixtures: Path) -> None:
-    (tmp_path / "questions.json").write_text("\n".join(json.dumps(r) for r in ego_questions(real_fixtures)) + "\n")
+def test_egoschema_reads_jsonl_questions_too(ego_root: Path, tmp_path: Path) -> None:
+    (tmp_path / "questions.json").write_text("\n".join(json.dumps(r) for r in ego_questions(ego_records())) + "\n")
     (tmp_path / "subset_answers.json").write_bytes((ego_root / "subset_answers.json").read_bytes())
     assert [(s.id, s.options) for s in EgoSchema(tmp_path, "full").load()] == \
         [(s.id, s.options) for s in EgoSchema(ego_root, "full").load()]
@@ -219,7 +246,7 @@ def test_videomme_template_responses_official_and_seed() -> None:
     official = [parse_official(r).answer for _, _, r in TEMPLATE]
     assert official == ["C", "D", "D", "A", "D", "D", "B", "C", "D"]  # "Answer:" -> its "A" wins
     assert sum(a == t for a, (_, t, _) in zip(official, TEMPLATE, strict=True)) == 6
-    seed = [parse_seed(r, o).answer for o, _, r in TEMPLATE]
+    seed = [parse_seed(r, lettered(o)).answer for o, _, r in TEMPLATE]
     assert seed == ["C", "D", "D", "C", "D", "D", "B", "C", "D"]  # the seed drops "Answer" first
     assert sum(a == t for a, (_, t, _) in zip(seed, TEMPLATE, strict=True)) == 7
 
@@ -233,14 +260,20 @@ def test_videomme_official_rule(text: str, want: str | None) -> None:
     assert parse_official(text).answer == want
 
 
+def lettered(options: list[str]) -> list[str]:
+    return [f"{L}. {o}" for L, o in zip("ABCD", options)]
+
+
 def test_videomme_seed_rule_option_text_and_digit_words() -> None:
-    socks = ["1.", "4.", "2.", "3."]
+    socks = lettered(["1.", "4.", "2.", "3."])
     assert parse_seed("there are three socks", socks).answer == "D"  # "3" -> "three"
-    assert parse_seed("they are berries", TEMPLATE[0][0]).answer == "C"  # "Berries." cut to "Berries"
+    assert parse_seed("they are berries", lettered(TEMPLATE[0][0])).answer == "C"  # "Berries." cut to "Berries"
     # the seed's `(.*).` cuts the last character: "13" is matched as "1" ("one")
-    assert parse_seed("only one jar", ["4.", "9.", "5.", "13"]).answer == "D"
+    assert parse_seed("only one jar", lettered(["4.", "9.", "5.", "13"])).answer == "D"
     assert parse_seed("[B]", socks).answer == "B"
     assert parse_seed("nothing here", socks).answer is None
+    # the choice as the parquet spells it: "A.x" (no space) never matches the seed's "[A-D]\. (.*)."
+    assert parse_seed("x", ["A.xy", "B. yy", "C. zz", "D. ww"]).answer is None
 
 
 @pytest.mark.parametrize("task", [MVBench, EgoSchema, PerceptionTest, VideoMME])
@@ -404,42 +437,78 @@ def test_videomme_file_errors(tmp_path: Path) -> None:
 
 
 # -- prompts and subtitles -------------------------------------------------------------------------------
-def test_prompts_render_question_options_and_cue(mvbench_root: Path, ego_root: Path) -> None:
+def test_prompts_are_the_official_wording(mvbench_root: Path, ego_root: Path) -> None:
+    """The exact strings are proven against the official code in tests/protocol; here, their shape."""
     mv = MVBench(mvbench_root)
     p = mv.prompt(mv.load()[0])
-    assert "What is the action performed" in p and "(A) Not sure\n(B) Scattering something down\n(C) Piling" in p
-    assert "(A, B, C)" in p and "(D)" not in p
+    assert p.startswith("Question: What is the action performed")
+    assert "\nOptions:\n(A) Not sure\n(B) Scattering something down\n(C) Piling" in p and "(D)" not in p
+    assert p.endswith("(C) Piling something up\nAnswer with the option's letter from the given choices directly "
+                      "and only give the best option.")
     ego = EgoSchema(ego_root)
     p = ego.prompt(ego.load()[0])
-    assert "(E) C is cleaning the bathroom." in p and p.endswith("The best answer is:")
-    s = sample(["1.", "4.", "2.", "3."])
-    p = VideoMME(Path(".")).prompt(s)
-    assert "A. 1.\nB. 4.\nC. 2.\nD. 3." in p and p.endswith("The best answer is:") and "ubtitle" not in p
+    assert "(E) c prepares the guitar strings.\n" in p and p.endswith("The best answer is: ")  # its trailing space
+    p = VideoMME(Path(".")).prompt(sample(["1.", "4.", "2.", "3."]))
+    assert "\nA. 1.\nB. 4.\nC. 2.\nD. 3.\n" in p and p.endswith("The best answer is: ") and "ubtitle" not in p
+    assert mv.deviations() == [] and mv.protocol == "videollama2@c0bb03a"
+    assert mv.template().header["source"].startswith("DAMO-NLP-SG/VideoLLaMA2 @ c0bb03a")
 
 
-def test_srt_parsing_and_selection(tmp_path: Path) -> None:
-    srt = tmp_path / "x.srt"
-    srt.write_bytes("\ufeff1\r\n00:00:00,500 --> 00:00:02,000\r\nThe <i>red</i> ball\r\nrolls\r\n\r\n"
-                    "garbage block\r\n\r\n2\r\n00:00:02.000 --> 00:01:00.250\r\nIt stops.\r\n".encode())
-    cues = parse_srt(str(srt))
-    assert cues == ((0.5, 2.0, "The red ball rolls"), (2.0, 60.25, "It stops."))
-    assert subtitle_lines(cues, [0.2, 1.0, 1.5, 2.0, 30.0]) == ["The red ball rolls", "The red ball rolls", "It stops."]
-    assert parse_srt(str(tmp_path / "missing.srt")) == ()
+def test_another_wording_is_a_named_prompt_set_recorded_as_a_deviation(mvbench_root: Path, tmp_path: Path) -> None:
+    terse = tmp_path / "terse"
+    terse.mkdir()
+    (terse / "mvbench.txt").write_text("# source: our own wording, for a robustness study\n"
+                                       "[option]\n{letter}={option}\n\n[instruction]\n{question}\n{options}Letter?\n")
+    official = MVBench(mvbench_root, options={"tasks": "action_antonym"})
+    task = MVBench(mvbench_root, options={"tasks": "action_antonym", "prompts": str(terse)})
+    s = task.load()[0]
+    assert task.prompt(s) == s.question + "\n" + "".join(f"{L}={o}\n" for L, o in zip("ABC", s.options)) + "Letter?"
+    assert task.template_hash() != official.template_hash()  # so resume keys differ: nothing is reused
+    assert task.deviations() == [f"prompt set 'terse' ({task.template_hash()}) instead of the official wording"]
+    (terse / "mvbench.txt").write_text("[instruction]\n{question}\n")  # protocol text must name its source
+    with pytest.raises(ConfigError, match="does not name its source"):
+        MVBench(mvbench_root, options={"prompts": str(terse)}).template()
 
 
-def test_videomme_subtitle_variant(tmp_path: Path) -> None:
+def frames_of(video_frames: int, fps: float, n: int = 8) -> Frames:
+    return Frames(np.zeros((n, 2, 2, 3), np.uint8), list(range(n)), [i / fps for i in range(n)], video_frames, fps)
+
+
+def test_videomme_asks_both_settings_with_the_seeds_subtitle_lines(tmp_path: Path) -> None:
     write_vmme(tmp_path, [vmme_row(1), vmme_row(2)])
     (tmp_path / "subtitles").mkdir()
-    (tmp_path / "subtitles" / "vid1.srt").write_text("1\n00:00:01,000 --> 00:00:03,000\nThree red socks.\n")
-    task = VideoMME(tmp_path, options={"subtitles": True})
+    (tmp_path / "subtitles" / "vid1.srt").write_text("1\n00:00:00,500 --> 00:00:03,000\nThree <i>red</i>\nsocks.\n")
+    task = VideoMME(tmp_path)
     with_srt, without = task.load()
     assert with_srt.meta["subtitle_file"] == "subtitles/vid1.srt" and without.meta["subtitle_file"] is None
     assert without.error is None  # a missing .srt is "no subtitles", not an error
-    p = task.prompt(with_srt, timestamps=[0.5, 2.0])
-    assert p.index("Three red socks.") < p.index("How many red socks") and p.count("Three red socks.") == 1
-    assert "Three red socks." not in task.prompt(with_srt, timestamps=[0.5, 3.5])
-    assert "Three red socks." not in VideoMME(tmp_path).prompt(with_srt, timestamps=[2.0])
-    assert task.uses_timestamps
+    # the seed's get_seq_frames over 100 frames, not the sampled indices: frames 6, 18, ..., 93 at 25 fps
+    assert seq_frames(100, 8) == [6, 18, 31, 43, 56, 68, 80, 93]
+    lines = "\n".join(["Three {\\i1}red{\\i0} socks."] * 5)  # 720..2720 ms lie inside 500..3000 ms; pysubs2's tags
+    head = "This video's subtitles are listed below:\n"
+    assert task.extra_prompts(with_srt, frames_of(100, 25.0)) == [head + lines + "\n" + task.prompt(with_srt)]
+    assert task.extra_prompts(without, frames_of(100, 25.0)) == [head + "\n" + task.prompt(without)]
+    off = VideoMME(tmp_path, options={"subtitles": "off"})
+    assert off.extra_prompts(with_srt, frames_of(100, 25.0)) == [] and "not run" in off.deviations()[0]
+    assert task.deviations() == []
+    with pytest.raises(ConfigError, match="subtitles"):
+        VideoMME(tmp_path, options={"subtitles": "yes please"})
+
+
+def test_videomme_scores_each_setting_and_reports_both(tmp_path: Path) -> None:
+    write_vmme(tmp_path, [vmme_row(1), vmme_row(2, answer="B"), vmme_row(3)])
+    task = VideoMME(tmp_path)
+    records = []
+    for s, (first, second) in zip(task.load(), [("D", "D"), ("C", "B"), ("I cannot tell", "D")]):
+        records.append({"id": s.id, "task": "videomme", "subset": s.subset, "question": s.question,
+                        "options": s.options, "target": s.answer, "meta": s.meta, "prediction": first,
+                        "extra_predictions": [second], "error": None})
+    score_records(task, records)
+    assert [(r["state"], r["correct"]) for r in records] == [("scored", True), ("scored", False), ("unparsed", False)]
+    assert [r["with_subtitles"]["parsed"] for r in records] == ["D", "B", "D"]
+    m = task.aggregate(records)
+    assert m["accuracy"] == round(1 / 3, 6) and m["with_subtitles"]["accuracy"] == 1.0
+    assert m["with_subtitles"]["by_duration"]["short"]["n"] == 3
 
 
 # -- aggregates and submissions -------------------------------------------------------------------------
@@ -470,7 +539,9 @@ def test_videomme_aggregate_by_hand() -> None:
     assert out["by_duration"]["short"]["accuracy"] == 0.5 and out["by_duration"]["long"]["accuracy"] == 0.5
     assert out["by_task_type"]["T1"]["accuracy"] == round(2 / 3, 6) and out["by_task_type"]["T2"]["accuracy"] == 0
     assert set(out["by_domain"]) == {"K", "F"} and set(out["by_sub_category"]) == {"H", "M"}
-    assert out["subtitles"] is False
+    # records without a with-subtitles answer (scored before both settings ran) count as they are
+    assert out["with_subtitles"]["accuracy"] == 0.5
+    assert "with_subtitles" not in VideoMME(Path("."), options={"subtitles": "off"}).aggregate(records)
 
 
 def test_perception_test_and_egoschema_aggregate_by_hand() -> None:
@@ -509,7 +580,6 @@ def test_perception_test_submission(tmp_path: Path) -> None:
 # -- demos: built in the official layout, read back by the same loaders ----------------------------------
 @pytest.mark.parametrize("task", [MVBench, VideoMME, EgoSchema, PerceptionTest])
 def test_build_demo_then_load(task: type, tmp_path: Path) -> None:
-    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
     task.build_demo(tmp_path / "a")
     samples = task(tmp_path / "a").load()
     assert 40 <= len(samples) <= 60 and not [s for s in samples if s.error]
@@ -524,7 +594,6 @@ def test_build_demo_then_load(task: type, tmp_path: Path) -> None:
 
 
 def test_mvbench_demo_covers_media_kinds_and_bounds(tmp_path: Path) -> None:
-    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
     MVBench.build_demo(tmp_path)
     samples = MVBench(tmp_path).load()
     kinds = {s.subset: s.media.kind for s in samples}
@@ -537,19 +606,23 @@ def test_mvbench_demo_covers_media_kinds_and_bounds(tmp_path: Path) -> None:
 
 
 def test_videomme_demo_subtitles_name_the_colour(tmp_path: Path) -> None:
-    pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
+    from harness.types import FramePolicy
+    from harness.video import read_frames
+
     VideoMME.build_demo(tmp_path)
-    task = VideoMME(tmp_path, options={"subtitles": True})
+    task = VideoMME(tmp_path)
     samples = task.load()
     with_srt = [s for s in samples if s.meta["subtitle_file"]]
     assert 0 < len(with_srt) < len(samples)
     colour_q = next(s for s in with_srt if s.meta["task_type"] == "Attribute Perception")
     truth = colour_q.options["ABCD".index(colour_q.answer)]
-    assert truth in task.prompt(colour_q, timestamps=[0.5, 1.5]).split("The best answer")[0].split("Watch")[0]
+    frames = read_frames(colour_q.media, FramePolicy("uniform", 8))
+    (with_subs,) = task.extra_prompts(colour_q, frames)
+    assert truth in with_subs.split("Select the best answer")[0]
 
 
 def test_demo_questions_are_true_of_their_scene() -> None:
-    synth = pytest.importorskip("harness.synth", reason="harness/synth.py not landed yet")
+    from harness import synth
     from tasks import _demo
 
     rng = random.Random(0)

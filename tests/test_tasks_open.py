@@ -41,6 +41,37 @@ def local_judge_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
 
 
+# MSVD-QA is not kept in the repository (no licence found for the MSVD_Zero_Shot_QA release; see
+# tests/data/real/SOURCES.md): a stand-in in its official layout, video names in MSVD's
+# "<YouTube id>_<start>_<end>" form (ids with "-" and "_"), one-word answers, type 3; and, in the
+# JSONL {id, question, answer, pred} that the Video-ChatGPT inference scripts write, output of a
+# broken model: mojibake, "\u00e2\u20ac" escapes, runaway punctuation, an unclosed brace.
+MSVD = {"x0-Kq_9TbZc_4_17": [("who is slicing a tomato on a board?", "someone"), ("what is a man slicing?", "tomato"),
+                             ("who cuts a tomato into pieces?", "man"), ("what does someone cut with a knife?", "tomato")],
+        "Zz_9-aaBbCc_130_142": [("how many dogs run on the beach?", "two"), ("what runs along the shore?", "dog"),
+                                ("what are two dogs doing?", "run")],
+        "Qm3vR8sT1uW_0_9": [("who is playing a guitar?", "woman"), ("what is a woman playing?", "guitar")]}
+GARBAGE = ["slic slic the &&  tomat-o-----__ board and \u00c3\u00a9t\u00c3\u00a9 . pieceward  knif--ery ",
+           ("--unbefitting  ovo with the  \u00e2\u20ac\u0153blade\u00e2\u20ac without  ---regarding the cuttt .. "
+            "gardenless  obtuse Fran\u00e7\u00e0ise - relegated..down toward stayed like-wise or"),
+           "namely  Obvi OUSLY {'pred where seed",
+           ("--quadrilateral mono leaning beyond Ours  -q. That Framework Velo ZEBRATONIC mostly ----- "
+            "kindly -under down-3.1417gra .. ammo  Bray OVERDRIVE Brayy. Although, . that ---aimed at-ward or"),
+           "Quax]7  evidently lower um berflat FinanceXYZ9.4: \u00e2stormi hedgero plimsoll DeVa \u00e2"]
+
+
+def write_msvd(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    qs = [{"video_name": v, "question_id": f"v_{v}_{i}", "question": q} for v, qa in MSVD.items() for i, (q, _) in enumerate(qa)]
+    ans = [{"answer": a, "type": 3, "question_id": f"v_{v}_{i}"} for v, qa in MSVD.items() for i, (_, a) in enumerate(qa)]
+    (root / "test_q.json").write_text(json.dumps(qs, indent=2))
+    (root / "test_a.json").write_text(json.dumps(ans, indent=2))
+    preds = [{"id": q["question_id"], "question": q["question"], "answer": a["answer"], "pred": g}
+             for q, a, g in zip(qs, ans, GARBAGE)]
+    (root / "single_chunk.json").write_text("\n".join(json.dumps(p) for p in preds))
+    return root
+
+
 def local_judge(server: JudgeServer, cache: Path) -> Judge:
     return Judge(JudgeConfig(model="judge-x", base_url=server.url + "/v1", concurrency=16, timeout=2, retries=2,
                              backoff=0.001), cache)
@@ -59,37 +90,39 @@ def test_real_activitynet_test_split_loads_and_val_needs_its_own_questions(real_
 
 
 def test_official_exact_match_on_the_real_val_predictions(real_fixtures):
-    """pred_val_example.json against val_a.json: 7172/18000 = 0.39844 overall, as published, and the
-    per-type counts that the official evaluation/eval.py prints (counted independently here)."""
+    """pred_val_example.json against val_a.json, both cut to every 4th record (tests/data/real/SOURCES.md):
+    1743/4500 overall and the per-type counts that the official evaluation/eval.py's rule gives on
+    that subset (counted independently; on the full 18,000 it is 7172 = 0.39844)."""
     answers = json.loads((real_fixtures / "activitynet_qa" / "val_a.json").read_text())
     preds = {p["question_id"]: p["answer"]
              for p in json.loads((real_fixtures / "activitynet_qa" / "pred_val_example.json").read_text())}
     records = [{"prediction": preds[a["question_id"]], "target": a["answer"], "meta": {"type": a["type"]}} for a in answers]
     acc = exact_match_accuracy(records)["accuracy_exact"]
-    assert acc == round(7172 / 18000, 6) and round(acc, 5) == 0.39844
-    counts = {"motion": (338, 1800), "spatial": (402, 1800), "temporal": (63, 1800), "yes_no": (3085, 4041),
-              "color": (527, 1565), "object": (213, 961), "location": (136, 473), "number": (947, 1479),
-              "other": (1461, 4081), "free": (6369, 12600)}
+    assert len(records) == 4500 and acc == round(1743 / 4500, 6)
+    counts = {"motion": (82, 442), "spatial": (93, 461), "temporal": (16, 453), "yes_no": (751, 1013),
+              "color": (128, 392), "object": (51, 221), "location": (38, 119), "number": (242, 370),
+              "other": (342, 1029), "free": (1552, 3144)}
     got = by_type(records)
     assert {k: (round(v["accuracy_exact"] * v["n"]), v["n"]) for k, v in got.items()} == counts
 
 
-def test_real_msvd_and_vcgbench_files_load(real_fixtures):
-    msvd = MSVDQA(real_fixtures / "msvd_qa").load()
-    assert len(msvd) == 92 and not [s for s in msvd if s.error]
-    assert (msvd[0].id, msvd[0].answer) == ("v_jfrrO5K_vKM_55_65_0", "someone")
-    assert msvd[0].media.path.endswith("msvd_qa/videos/jfrrO5K_vKM_55_65.avi")
+def test_msvd_layout_and_real_vcgbench_files_load(real_fixtures, tmp_path):
+    msvd = MSVDQA(write_msvd(tmp_path / "msvd_qa")).load()
+    assert len(msvd) == 9 and not [s for s in msvd if s.error]
+    assert (msvd[0].id, msvd[0].answer) == ("v_x0-Kq_9TbZc_4_17_0", "someone")
+    assert msvd[0].media.path.endswith("msvd_qa/videos/x0-Kq_9TbZc_4_17.avi")
+    assert msvd[4].media.path.endswith("msvd_qa/videos/Zz_9-aaBbCc_130_142.avi")
     task = VideoChatGPT(real_fixtures / VCG)
     vcg = task.load()
     by = {k: [s for s in vcg if s.subset == k] for k in ("generic", "temporal", "consistency")}
-    assert [len(v) for v in by.values()] == [1996, 499, 499] and not [s for s in vcg if s.error]
+    assert [len(v) for v in by.values()] == [499, 499, 499] and not [s for s in vcg if s.error]
     assert [by[k][3].id for k in by] == ["generic_qa/3", "temporal_qa/3", "consistency_qa/3"]
     c = by["consistency"][0]
     assert c.question.startswith("What equipment is visible") and c.media.path.endswith("Test_Videos/v_p1QGn0IzfW0.mp4")
     assert task.prompt(c).startswith(c.question)
     assert task.extra_prompts(c) == [task.prompt(c).replace(c.question, c.meta["question2"])]
     assert task.extra_prompts(by["generic"][0]) == []
-    assert [len(VideoChatGPT(real_fixtures / VCG, split=k).load()) for k in by] == [1996, 499, 499]
+    assert [len(VideoChatGPT(real_fixtures / VCG, split=k).load()) for k in by] == [499, 499, 499]
 
 
 # -- bad input ------------------------------------------------------------------------------------------------
@@ -159,10 +192,15 @@ ANET_PLAN = [  # (answer type, reference wanted, prediction, judge reply); recor
 ]
 
 
+# Which VCGBench quality a judge request is about, by the official system message's wording.
+QUALITIES = {"factual accuracy": "correctness", "detail orientation": "detail", "contextual understanding": "contextual",
+             "temporal understanding": "temporal", "consistency of generative": "consistently"}
+
+
 def scripted(replies: dict[str, str]):
     def script(system: str, user: str) -> str | None:
-        pred = re.search(r"(?:Predicted answer|Answer to the first question): (.*)", user).group(1)
-        quality = next((q for q in ("correctness", "detail", "contextual", "temporal", "consistently") if q in system), "")
+        pred = re.search(r"Predicted Answer(?: to Question 1)?: (.*)", user).group(1)
+        quality = next((q for k, q in QUALITIES.items() if k in system), "")
         return replies.get(f"{quality}|{pred}") or replies.get(pred)
     return script
 
@@ -232,22 +270,23 @@ def test_videochatgpt_numbers_match_a_hand_computed_expectation(real_fixtures, t
     assert task.judge_items(hand)[0].fields["prediction2"] == "typed by hand"
 
 
-def test_garbage_predictions_from_a_broken_model_are_judged_safely(real_fixtures, tmp_path):
-    """msvd_qa/single_chunk.json: real output of a broken model (mojibake, runaway text)."""
-    lines = (real_fixtures / "msvd_qa" / "single_chunk.json").read_text().splitlines()
+def test_garbage_predictions_from_a_broken_model_are_judged_safely(tmp_path):
+    """single_chunk.json: output of a broken model (mojibake, runaway text), as `write_msvd` builds it."""
+    root = write_msvd(tmp_path / "msvd_qa")
+    lines = (root / "single_chunk.json").read_text().splitlines()
     preds = [json.loads(line) for line in lines]
-    task = MSVDQA(real_fixtures / "msvd_qa")
+    task = MSVDQA(root)
     by_id = {s.id: s for s in task.load()}
     records = []
     for p in preds:
         rec = base_record(by_id[p["id"]], p["id"], POLICY)
         rec["prediction"] = p["pred"]
         records.append(rec)
-    template = load_template(TEMPLATE_DIR / "qa_yes_no_v1.txt")
+    template = load_template(TEMPLATE_DIR / "activitynet_qa.txt")
     for rec, p in zip(records, preds):
         (item,) = task.judge_items(rec)
         user = template.messages(item.fields)[1]["content"]
-        assert p["pred"].strip() in user and f"Reference answer: {p['answer']}\n" in user
+        assert p["pred"].strip() in user and f"Correct Answer: {p['answer']}\n" in user
         # the garbage itself, given back as a judge's answer, is unparseable and never raises
         assert parse_verdict(p["pred"], "pred_score")[0] is None
     echo = {p["pred"].strip().splitlines()[0]: f"{p['pred']} => {{'pred': 'no', 'score': 0}} \u00e2\u20ac" for p in preds}

@@ -79,7 +79,7 @@ def test_trainset_is_official_format_and_shares_no_video_with_the_demos(trainset
     from harness.demo import demo_root
     from tasks.mvbench import MVBench
 
-    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
     demo = {digest(p) for p in demo_root(MVBench).rglob("*.mp4")}
     train = {digest(p) for p in (trainset.parent / "videos").glob("*.mp4")}
     assert demo and train and not demo & train
@@ -332,7 +332,7 @@ def test_ddp_two_ranks_trains_and_evaluates_in_the_same_job(tmp_path, trainset):
             "--output_dir", str(out), "--use_cpu", "--ddp_backend", "gloo", "--per_device_train_batch_size", "2",
             "--max_steps", "4", "--logging_steps", "1", "--save_strategy", "no", "--disable_tqdm", "true",
             "--eval_every", "2", "--eval_tasks", "mvbench"]
-    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["world_size"] == 2 and summary["steps"] == 4

@@ -20,7 +20,7 @@ from harness.types import FramePolicy, MediaRef
 
 HAS_DECORD = vb.decord_available()
 BACKENDS = ["pyav"] + (["decord"] if HAS_DECORD else [])
-# From fixtures/real/SOURCES.md: frames, fps, width, height.
+# From tests/data/real/SOURCES.md: frames, fps, width, height.
 REAL = {
     "1034346401.mp4": (444, 30000 / 1001, 600, 316),
     "sample_demo_1.mp4": (243, 25.0, 640, 360),
@@ -94,22 +94,24 @@ def test_uniform_repeats_rather_than_returning_fewer() -> None:
     assert video.sample_indices(FramePolicy(n=5), 1, 8.0) == [0] * 5
 
 
-def test_clip_keeps_the_frames_shown_between_start_and_end() -> None:
-    # 8 fps, 16 frames: [0.0, 0.8) s shows frames 0..6; [1.2, 2.0) s frames 9..15.
+def test_clip_bounds_follow_the_seed() -> None:
+    # process_video: first = max(int(s * fps) - 1, 0), last = min(int(e * fps) - 1, n - 1).
+    # 8 fps, 16 frames: [0.0, 0.8] -> frames 0..5; [1.2, 2.0] -> 8..15.
     before = video.sample_indices(FramePolicy(n=16), 16, 8.0, 0.0, 0.8)
     after = video.sample_indices(FramePolicy(n=16), 16, 8.0, 1.2, 2.0)
-    assert (min(before), max(before)) == (0, 6)
-    assert (min(after), max(after)) == (9, 15)
-    # Bounds outside the video are clamped to it.
+    assert (min(before), max(before)) == (0, 5)
+    assert (min(after), max(after)) == (8, 15)
+    # Bounds given backwards are swapped; negative ones are 0; an end past the video is its last frame.
+    assert video.sample_indices(FramePolicy(n=16), 16, 8.0, 0.8, 0.0) == before
     assert video.sample_indices(FramePolicy(n=4), 16, 8.0, -3.0, 99.0) == video.sample_indices(FramePolicy(n=4), 16, 8.0)
-    # A clip shorter than a frame still gets that frame.
-    assert video.sample_indices(FramePolicy(n=2), 16, 8.0, 1.01, 1.02) == [8, 8]
+    # start == end is a one-second clip: [1.0, 2.0] -> frames 7..15.
+    assert video.sample_indices(FramePolicy(n=2), 16, 8.0, 1.0, 1.0) == [9, 13]
 
 
-@pytest.mark.parametrize("start,end,msg", [(1.0, 1.0, "not before"), (1.5, 0.5, "not before"),
-                                           (5.0, 6.0, "after the end"), (0.0, -1.0, "not before")])
-def test_bad_clip_bounds_raise(start: float, end: float, msg: str) -> None:
-    with pytest.raises(VideoError, match=msg):
+@pytest.mark.parametrize("start,end", [(5.0, 6.0), (2.2, 9.0), (3.0, 3.0)])
+def test_a_clip_holding_no_frame_raises(start: float, end: float) -> None:
+    # 16 frames at 8 fps end at 2 s: these clips start after the last frame (the seed: IndexError).
+    with pytest.raises(VideoError, match="holds no frame"):
         video.sample_indices(FramePolicy(n=4), 16, 8.0, start, end)
 
 
@@ -123,8 +125,8 @@ def test_fps_mode_one_frame_per_slot_then_clamped_to_uniform() -> None:
     # 10 minutes at 30 fps, 1 frame/s = 600 slots, clamped to max 64 -> uniform:64.
     many = FramePolicy(mode="fps", fps=1.0, n=0, max_frames=64)
     assert video.sample_indices(many, 18000, 30.0) == video.sample_indices(FramePolicy(n=64), 18000, 30.0)
-    # fps mode honours clips: 1 frame/s over [10, 14) s of a 30 fps video.
-    assert video.sample_indices(FramePolicy(mode="fps", fps=1.0, n=0), 18000, 30.0, 10.0, 14.0) == [315, 345, 375, 405]
+    # fps mode honours clips: 1 frame/s over [10, 14] s of a 30 fps video (frames 299..419).
+    assert video.sample_indices(FramePolicy(mode="fps", fps=1.0, n=0), 18000, 30.0, 10.0, 14.0) == [314, 344, 374, 404]
 
 
 def test_bad_policies_and_videos() -> None:
@@ -278,6 +280,32 @@ def test_webm_without_a_frame_count(tmp_path: Path) -> None:
     assert got[45][0] == 39 and which(got[45][1], 40) == 39
 
 
+def test_webm_whose_audio_outlasts_the_video_counts_the_video_frames(tmp_path: Path) -> None:
+    """The frame count is the decoder's (the video's packets, as the seed's decord counts them), not
+    the container's duration times the rate: 5 s of audio beside 2 s of video must not add 24
+    repeated last frames at the end of the sampled span."""
+    path = tmp_path / "talk.webm"
+    frames = ramp(16)
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libvpx", rate=8)
+        v.width, v.height, v.pix_fmt, v.options = 32, 32, "yuv420p", {"deadline": "realtime"}
+        a = out.add_stream("libopus", rate=48000)
+        for f in frames:
+            out.mux(v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(v.encode())
+        tone = np.zeros((1, 960), np.float32)  # 20 ms of silence per frame, 250 of them: 5 s
+        for i in range(250):
+            af = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
+            af.sample_rate, af.pts = 48000, i * 960
+            out.mux(a.encode(af))
+        out.mux(a.encode())
+    with av.open(str(path)) as c:
+        assert c.streams.video[0].frames == 0 and c.duration / 1e6 > 4  # no count; the container lasts 5 s
+    assert video.probe(MediaRef(str(path))).n_frames == 16
+    got = video.read_frames(MediaRef(str(path)), FramePolicy(n=8))
+    assert got.indices == [1, 3, 5, 7, 8, 10, 12, 14] and [which(x, 16) for x in got.array] == got.indices
+
+
 # -- frame folders, gifs, images --------------------------------------------------------------------
 def _write_folder(folder: Path, frames: np.ndarray, names: list[str]) -> None:
     folder.mkdir()
@@ -295,13 +323,13 @@ def test_frame_folder_sorted_by_name_with_gaps(tmp_path: Path) -> None:
     got = video.read_frames(media, FramePolicy(n=5))
     assert got.indices == [0, 1, 2, 3, 4] and np.array_equal(got.array, frames)
     assert got.timestamps == pytest.approx([0, 1 / 3, 2 / 3, 1, 4 / 3])
-    # [0.5, 1.2) s at 3 fps shows frames 1..3.
-    clip = video.read_frames(MediaRef(str(tmp_path / "f"), kind="frames", fps=3, start=0.5, end=1.2), FramePolicy(n=3))
+    # [0.7, 1.4] s at 3 fps: frames int(2.1) - 1 = 1 .. int(4.2) - 1 = 3.
+    clip = video.read_frames(MediaRef(str(tmp_path / "f"), kind="frames", fps=3, start=0.7, end=1.4), FramePolicy(n=3))
     assert clip.indices == [1, 2, 3]
-    # Unpadded names sort by number, not as text.
+    # Names sort as text, as the seed's sorted(os.listdir()): "10.png" before "2.png".
     _write_folder(tmp_path / "g", frames[:3], ["2.png", "10.png", "1.png"])
     got = video.read_frames(MediaRef(str(tmp_path / "g"), kind="frames"), FramePolicy(n=3))
-    assert np.array_equal(got.array, frames[[2, 0, 1]])
+    assert np.array_equal(got.array, frames[[2, 1, 0]])
 
 
 def test_frame_folder_problems(tmp_path: Path) -> None:
@@ -327,13 +355,17 @@ def test_gif_frames_and_rate(tmp_path: Path) -> None:
     images[0].save(tmp_path / "a.gif", save_all=True, append_images=images[1:], duration=250, loop=0)
     media = MediaRef(str(tmp_path / "a.gif"), kind="gif")
     info = video.probe(media)
-    assert (info.n_frames, info.fps) == (6, pytest.approx(4.0))
+    assert (info.n_frames, info.fps) == (6, 25.0)  # the seed reads every gif at 25 fps, whatever its delays
     got = video.read_frames(media, FramePolicy(n=3))
     assert got.indices == [1, 3, 4] and [which(a, 6) for a in got.array] == [1, 3, 4]
-    assert got.timestamps == pytest.approx([0.25, 0.75, 1.0])
+    assert got.timestamps == pytest.approx([1 / 25, 3 / 25, 4 / 25])
+    # Each sampled frame once, in order (the seed enumerates the gif once); the model's processor
+    # pads the rest with black frames.
+    dup = video.read_frames(media, FramePolicy(n=8))
+    assert dup.indices == [0, 1, 2, 3, 4, 5] and [which(a, 6) for a in dup.array] == dup.indices
     images[0].save(tmp_path / "one.gif")  # a one-frame gif
     one = video.read_frames(MediaRef(str(tmp_path / "one.gif"), kind="gif"), FramePolicy(n=4))
-    assert one.array.shape == (4, 32, 32, 3) and one.indices == [0, 0, 0, 0]
+    assert one.array.shape == (1, 32, 32, 3) and one.indices == [0]
 
 
 def test_image_is_one_frame(real_videos: Path) -> None:
@@ -423,6 +455,6 @@ def test_unknown_backend_and_kind(real_videos: Path) -> None:
 
 def test_clip_errors_name_the_file(real_videos: Path) -> None:
     path = str(real_videos / "sample_demo_3.mp4")
-    with pytest.raises(VideoError, match="after the end") as e:
+    with pytest.raises(VideoError, match="holds no frame") as e:
         video.read_frames(MediaRef(path, start=60.0, end=70.0), FramePolicy(n=2))
     assert path in str(e.value)

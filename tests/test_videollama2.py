@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from harness.errors import ModelLoadError
+from harness.errors import ConfigError, ModelLoadError
 from models.videollama2.api import generate_batch, model_init, processor_for
 from models.videollama2.config import CONFIGS
 from models.videollama2.connector import build_projector
@@ -21,12 +21,12 @@ from models.videollama2.load import load_pretrained, official_state_dict, save_c
 from models.videollama2.modeling import MODELS
 from models.videollama2.tiny import build_tiny_model, build_tokenizer
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "videollama2-state-dict-shapes"
+REF = Path(__file__).resolve().parent / "data" / "reference" / "videollama2-state-dict-shapes"
 VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, image_size=336, patch_size=14)
 
 
-# The config the reference shapes were read with (shared/reference/*.json "config"), inline so
-# the round-trip tests run where the shared folder is absent.
+# The config the reference shapes were read with (tests/data/reference/*/*.json "config"), inline
+# so the round-trip tests do not depend on the reference files.
 TINY = {"mm_hidden_size": 32, "hidden_size": 64, "num_frames": 8, "mm_vision_select_layer": -2,
         "mm_vision_select_feature": "patch", "image_aspect_ratio": "pad", "num_hidden_layers": 2, "vocab_size": 1000}
 
@@ -44,7 +44,6 @@ def config_from_reference(name: str):
     return ref, make_config(c["model_type"], c["mm_projector_type"])
 
 
-@pytest.mark.skipif(not REF.exists(), reason="shared reference shapes not present")
 @pytest.mark.parametrize("name", ["qwen2-stc", "mistral-stc", "mixtral-stc", "mistral-mlp2x", "mistral-stp", "mistral-stcv35"])
 def test_keys_and_shapes_match_the_official_classes(name):
     ref, cfg = config_from_reference(name)
@@ -212,5 +211,28 @@ def test_model_init_and_adapter_on_the_shipped_default():
                             Request("b", "Hello", None, "text", {"max_new_tokens": 3})])
     assert len(out) == 2 and all(isinstance(t, str) for t in out)
     assert adapter.frame_policy().n == 8 and adapter.fingerprint().startswith("videollama2-")
-    model, processor, tok = model_init(Path(adapter.args["path"]))
-    assert processor.size == 56 and tok.pad_token is not None
+    _model, processor, tok = model_init(Path(adapter.args["path"]))
+    assert processor(np.zeros((8, 64, 64, 3), np.uint8)).shape == (8, 3, 56, 56) and tok.pad_token is not None
+    # CPU: fp32 weights, a deviation from the seed's fp16-on-GPU evaluation; padding is opt-in and recorded
+    assert adapter.deviations() == ["weights in float32 (the seed: float16 on a GPU)"]
+    padded = VideoLLaMA2Adapter(aspect_ratio="pad")
+    assert padded.processor.aspect == "pad" and "frames padded to square" in padded.deviations()[0]
+    assert padded.fingerprint() != adapter.fingerprint()
+    with pytest.raises(ConfigError, match="aspect_ratio"):
+        VideoLLaMA2Adapter(aspect_ratio="square")
+
+
+def test_processor_pads_short_videos_with_black_frames_and_keeps_at_most_32():
+    """process_video's tail: a gif whose sampled frames collapse comes back short and is padded with
+    black frames (the seed's quirk: each pad has the previous frame's width and height swapped),
+    and no more than MAX_FRAMES frames reach the tower; an image is repeated num_frames times."""
+    model, _ = build_tiny_model(0)
+    proc = processor_for(model)
+    frames = np.full((3, 40, 64, 3), 200, np.uint8)
+    out = proc(frames)
+    black = proc(np.zeros((1, 64, 40, 3), np.uint8))[0]
+    assert out.shape == (8, 3, 56, 56) and all(torch.equal(out[i], black) for i in range(3, 8))
+    assert not torch.equal(out[0], black)
+    assert proc(np.zeros((40, 64, 64, 3), np.uint8)).shape[0] == 32
+    image = proc(frames[:1], "image")
+    assert image.shape == (8, 3, 56, 56) and torch.equal(image[0], image[7]) and torch.equal(image[0], out[0])

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from harness.scoring import grouped, mcq_accuracy
 from harness.task import Task
-from harness.types import Parsed, Request, Sample
+from harness.types import Frames, Parsed, Request, Sample
 
 LETTERS = "ABCD"
 
@@ -40,7 +40,7 @@ class ToyTask(Task):
     def build_demo(cls, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
 
-    def prompt(self, sample: Sample) -> str:
+    def prompt(self, sample: Sample, frames: Frames | None = None) -> str:
         return sample.question + " " + " ".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(sample.options or []))
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
@@ -83,7 +83,7 @@ class HashAdapter:
 
 
 def env_adapter() -> HashAdapter:
-    return HashAdapter(batch_size=int(os.environ.get("TOY_BATCH", 4)), sleep=float(os.environ.get("TOY_SLEEP", 0)))
+    return HashAdapter(batch_size=int(os.environ.get("TOY_BATCH", "4")), sleep=float(os.environ.get("TOY_SLEEP", "0")))
 
 
 class RankSkewAdapter(HashAdapter):

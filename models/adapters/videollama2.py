@@ -13,7 +13,7 @@ from harness.errors import ConfigError
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
-ARGS = {"path", "base", "dtype", "device", "batch_size", "attn", "vision_tower", "num_frames"}
+ARGS = {"path", "base", "dtype", "device", "batch_size", "attn", "vision_tower", "num_frames", "aspect_ratio"}
 
 
 def _weights_digest(path: Path) -> str:
@@ -39,19 +39,24 @@ class VideoLLaMA2Adapter:
         self.path = Path(args.get("path") or DEFAULT_CHECKPOINT)
         self.batch_size = int(args.get("batch_size", 8))
         device = str(args.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
-        dtype = str(args.get("dtype") or ("bf16" if device.startswith("cuda") else "fp32"))
+        # the seed evaluates in fp16 on the GPU; a CPU has no fast fp16, so fp32 there
+        dtype = str(args.get("dtype") or ("fp16" if device.startswith("cuda") else "fp32"))
+        aspect = str(args.get("aspect_ratio", "none")).lower()
+        if aspect not in ("none", "pad"):
+            raise ConfigError(f"videollama2 aspect_ratio={aspect!r}",
+                              hint="none (the seed's evaluation: frames not padded) or pad (padded to square, as in training)")
         self.args = {"path": str(self.path), "dtype": dtype, "device": device, "batch_size": self.batch_size,
-                     **{k: args[k] for k in ("base", "attn", "vision_tower", "num_frames") if k in args}}
+                     **{k: args[k] for k in ("base", "attn", "vision_tower", "num_frames", "aspect_ratio") if k in args}}
         self.model, self.processor, self.tokenizer = model_init(
-            self.path, base=args.get("base"), dtype=dtype, device=device, vision_tower=args.get("vision_tower"),
-            attn=str(args.get("attn", "auto")))
+            self.path, aspect=aspect, base=args.get("base"), dtype=dtype, device=device,
+            vision_tower=args.get("vision_tower"), attn=str(args.get("attn", "auto")))
         if args.get("num_frames"):
             self.processor.num_frames = int(args["num_frames"])
         self._fp = hashlib.sha256(json.dumps([_weights_digest(self.path), self.args.get("base"), dtype,
-                                              self.processor.num_frames], default=str).encode()).hexdigest()[:16]
+                                              self.processor.num_frames, aspect], default=str).encode()).hexdigest()[:16]
 
     @classmethod
-    def from_model(cls, model: Any, tokenizer: Any, processor: Any, tag: str) -> "VideoLLaMA2Adapter":
+    def from_model(cls, model: Any, tokenizer: Any, processor: Any, tag: str) -> VideoLLaMA2Adapter:
         """An adapter over a model already in memory (train-time evaluation: no second copy).
         `tag` names the weights' state (e.g. the training step) in place of a file digest."""
         self = cls.__new__(cls)
@@ -66,6 +71,16 @@ class VideoLLaMA2Adapter:
 
     def fingerprint(self) -> str:
         return f"videollama2-{self._fp}"
+
+    def deviations(self) -> list[str]:
+        """Settings that differ from the seed's evaluation (model_init + mm_infer on a GPU)."""
+        out = []
+        if self.processor.aspect == "pad":
+            out.append("frames padded to square (aspect_ratio=pad; the seed's evaluation does not pad)")
+        dtype = str(self.model.dtype).replace("torch.", "")
+        if dtype != "float16":
+            out.append(f"weights in {dtype} (the seed: float16 on a GPU)")
+        return out
 
     def frame_policy(self) -> FramePolicy:
         return FramePolicy("uniform", self.processor.num_frames)
@@ -86,7 +101,7 @@ class VideoLLaMA2Adapter:
                 videos.append(None)
                 modals.append("text")
             else:
-                videos.append(self.processor(r.frames.array).to(self.model.dtype))
+                videos.append(self.processor(r.frames.array, r.modal).to(self.model.dtype))
                 modals.append(r.modal)
         gen = {k: v for k, v in requests[0].gen_kwargs.items() if k != "oracle_answer"}
         return generate_batch(self.model, self.tokenizer, [r.text for r in requests], videos, modals, **gen)

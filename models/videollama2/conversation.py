@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from .constants import LLAMA2_SYSTEM, MODAL_INDEX, MODAL_TOKEN
+from harness import prompts
 
-SYSTEM_BY_TYPE = {"videollama2": LLAMA2_SYSTEM, "videollama2_mistral": LLAMA2_SYSTEM,
-                  "videollama2_mixtral": LLAMA2_SYSTEM, "videollama2_qwen2": None}
+from .constants import MODAL_INDEX, MODAL_TOKEN
+
+SYSTEM_FILE = Path(__file__).resolve().parent / "prompts" / "system.txt"  # protocol text, as mm_infer sends it
+WITH_SYSTEM = {"videollama2", "videollama2_mistral", "videollama2_mixtral"}  # Qwen2 models get none
+
+
+def system_message(model_type: str) -> str | None:
+    """The system turn mm_infer prepends for this model type (the Llama-2 text in its <<SYS>> wrapper)."""
+    return prompts.load(SYSTEM_FILE).section("system") if model_type in WITH_SYSTEM else None
 
 
 def build_prompt(tokenizer: Any, model_type: str, instruction: str, modal: str = "video") -> str:
     """The user turn is `<video>\\n` + instruction; Mistral/Mixtral get the Llama-2 system text, Qwen2 none."""
-    user = (MODAL_TOKEN[modal] + "\n" + instruction) if modal in MODAL_TOKEN else instruction
+    user = MODAL_TOKEN.get(modal, "") + "\n" + instruction  # text-only: "" + "\n" + instruction, as mm_infer
     messages = []
-    system = SYSTEM_BY_TYPE.get(model_type)
+    system = system_message(model_type)
     if system:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": user})

@@ -19,11 +19,10 @@ from .constants import IGNORE_INDEX, MODAL_INDEX
 from .vision import VisionTower, resolve_vision_config
 
 
-
 def attach_parts(inner: nn.Module, config: Any, vision_override: str | Path | None = None,
                  base_dir: Path | None = None) -> None:
-    kind, vcfg = resolve_vision_config(config, vision_override, base_dir)
-    inner.vision_tower = VisionTower(kind, vcfg, config.mm_vision_select_layer, config.mm_vision_select_feature)
+    kind, vcfg, source = resolve_vision_config(config, vision_override, base_dir)
+    inner.vision_tower = VisionTower(kind, vcfg, config.mm_vision_select_layer, config.mm_vision_select_feature, source)
     inner.mm_projector = build_projector(config.mm_projector_type, config.mm_hidden_size, config.hidden_size)
 
 

@@ -38,10 +38,12 @@ def demo_text() -> str:
 
     from harness import synth
     from tasks import _demo
+    from tasks._trainset import LOOKUP_REQUEST
 
     spec = dataclasses.replace(synth.random_scene(random.Random(0)), change_to=None)
     changed = dataclasses.replace(spec, change_to=next(c for c in synth.COLORS if c != spec.color))
-    parts = [_demo.STILL, _demo.subtitle_srt(spec), _demo.subtitle_srt(changed), *(f"{s}s" for s in synth.SHAPES)]
+    parts = [_demo.STILL, LOOKUP_REQUEST, _demo.subtitle_srt(spec), _demo.subtitle_srt(changed),
+             *(f"{s}s" for s in synth.SHAPES)]
     for kind in ("color", "change", "clip_before", "clip_after", "shape", "count", "direction", "appear"):
         question, _, pool = _demo._truth(kind, changed, synth)
         parts += [question, *pool]
@@ -49,10 +51,12 @@ def demo_text() -> str:
 
 
 def corpus_words() -> list[str]:
-    """Every word of the task prompt templates and the demo vocabulary, lower/upper as written."""
+    """Every word of the task instruction templates and the demo vocabulary, lower/upper as written."""
+    from harness import prompts
+
     text = BASE_WORDS + " " + demo_text()
-    for p in sorted((REPO / "tasks" / "prompts").rglob("*.txt")):
-        text += " " + p.read_text(encoding="utf-8")
+    for p in sorted((REPO / "tasks" / "prompts").glob("*.txt")):  # the instructions (not the judges')
+        text += " " + prompts.FIELD.sub(" ", " ".join(prompts.load(p).sections.values()))  # fields are no words
     words = re.findall(r"\w+|[^\w\s]", text)
     return sorted(set(words) | {str(i) for i in range(10)} | set("ABCDE"))
 

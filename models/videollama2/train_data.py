@@ -19,7 +19,7 @@ from harness.errors import DataError
 from harness.types import FramePolicy, MediaRef
 
 from .constants import IGNORE_INDEX, MODAL_TOKEN
-from .conversation import SYSTEM_BY_TYPE, tokenize_with_modal
+from .conversation import system_message, tokenize_with_modal
 
 ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
 
@@ -39,7 +39,7 @@ class Example:
 def _check(rec: Any, i: int, folder: Path) -> Example:
     """One record -> Example, or TrainDataError saying what is wrong with it."""
     if not isinstance(rec, dict):
-        raise ValueError(f"is a {type(rec).__name__}, not an object")
+        raise ValueError(f"is a {type(rec).__name__}, not an object")  # noqa: TRY004 - every bad record is a ValueError to the caller
     conv = rec.get("conversations")
     if not isinstance(conv, list) or not conv:
         raise ValueError("has no `conversations` list")
@@ -113,7 +113,7 @@ def encode(example: Example, tokenizer: Any, model_type: str, max_length: int = 
     """input_ids (L,) with the modal index at the placeholder, labels (L,) = the ids on assistant
     text (answer + end-of-turn), IGNORE_INDEX elsewhere. Built from the chat template rendered
     turn by turn, so the prompt part is exactly what inference builds for the same question."""
-    system = SYSTEM_BY_TYPE.get(model_type)
+    system = system_message(model_type)
     msgs = ([{"role": "system", "content": system}] if system else []) + example.messages
     modal = example.modal if example.modal != "text" else "none"
     ids: list[torch.Tensor] = []
@@ -162,9 +162,9 @@ class ConversationDataset(torch.utils.data.Dataset):
         if ex.media is not None:
             try:
                 frames = read_frames(ex.media, FramePolicy("uniform", self.processor.num_frames))
-            except Exception as e:  # noqa: BLE001 - any decoder failure names the record
+            except Exception as e:
                 raise TrainDataError(f"record {ex.id}: cannot decode {ex.media.path}: {e}") from e
-            video = self.processor(frames.array)
+            video = self.processor(frames.array, ex.modal)
         item = {"input_ids": input_ids, "labels": labels, "video": video}
         if self.cache is not None:
             self.cache[i] = item

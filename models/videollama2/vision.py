@@ -12,9 +12,6 @@ from transformers import CLIPVisionConfig, CLIPVisionModel, SiglipVisionConfig, 
 
 from harness.errors import ModelLoadError
 
-CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
-SIGLIP_MEAN, SIGLIP_STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
-
 
 def tower_kind(name: str) -> str:
     lowered = name.lower()
@@ -27,19 +24,20 @@ def tower_kind(name: str) -> str:
 
 
 def resolve_vision_config(config: Any, override: str | Path | None = None,
-                          base_dir: Path | None = None) -> tuple[str, dict[str, Any]]:
-    """(kind, vision config dict). Order: an explicit override dir, the checkpoint's inline
-    `vision_config`, `mm_vision_tower` as a local dir (absolute or relative to the checkpoint)."""
+                          base_dir: Path | None = None) -> tuple[str, dict[str, Any], Path | None]:
+    """(kind, vision config dict, the tower's local folder or None). Order: an explicit override
+    dir, the checkpoint's inline `vision_config`, `mm_vision_tower` as a local dir (absolute or
+    relative to the checkpoint). The folder also holds the tower's preprocessor_config.json."""
     name = str(config.mm_vision_tower)
     kind = tower_kind(name)
     if override is None and config.vision_config:
-        return kind, dict(config.vision_config)
+        return kind, dict(config.vision_config), None
     candidates = ([Path(override)] if override else []) + [Path(name)] + ([base_dir / name] if base_dir else [])
     for c in candidates:
         cfg_file = c / "config.json"
         if cfg_file.exists():
             data = json.loads(cfg_file.read_text())
-            return kind, data.get("vision_config", data)  # a full CLIP config nests it
+            return kind, data.get("vision_config", data), c  # a full CLIP config nests it
     raise ModelLoadError(f"vision tower {name!r} is a hub id and no local copy of its config was found",
                          hint="pass vision_tower=/local/dir/with/config.json (nothing is downloaded)")
 
@@ -53,8 +51,10 @@ class _Holder(nn.Module):
 
 
 class VisionTower(nn.Module):
-    def __init__(self, kind: str, vision_config: dict[str, Any], select_layer: int = -2, select_feature: str = "patch"):
+    def __init__(self, kind: str, vision_config: dict[str, Any], select_layer: int = -2, select_feature: str = "patch",
+                 source_dir: Path | None = None):
         super().__init__()
+        self.source_dir = source_dir  # where its preprocessor_config.json may be (None: the hub defaults)
         cfg_cls, model_cls = (CLIPVisionConfig, CLIPVisionModel) if kind == "clip" else (SiglipVisionConfig, SiglipVisionModel)
         vc = {k: v for k, v in vision_config.items() if k not in ("model_type", "architectures", "transformers_version")}
         self.kind = kind
@@ -66,10 +66,6 @@ class VisionTower(nn.Module):
     @property
     def image_size(self) -> int:
         return int(self.config.image_size)
-
-    @property
-    def mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return (CLIP_MEAN, CLIP_STD) if self.kind == "clip" else (SIGLIP_MEAN, SIGLIP_STD)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # (N, 3, S, S) -> (N, L, D)
         # A frozen tower (the official recipe) builds no graph, as the official no_grad forward;
