@@ -104,8 +104,8 @@ def markdown_table(results: dict[str, Any]) -> str:
                      t.get("n_scored"), t.get("n_unparsed"), t.get("n_errors"), t.get("n_unscored")])
         for setting, m in settings(t):  # Video-MME's with-subtitles setting, beside the first
             metric, value = headline({"metrics": m})
-            rows.append([f"{name} ({setting.replace('_', ' ')})", t.get("split"), metric, value, t.get("n_samples"),
-                         m.get("n_scored"), m.get("n_unparsed"), t.get("n_errors"), None])
+            rows.append([f"{name} ({setting.replace('_', ' ')})", t.get("split"), metric, value, m.get("n_samples"),
+                         m.get("n_scored"), m.get("n_unparsed"), m.get("n_errors"), m.get("n_unscored")])
     head = ["task", "split", "metric", "value [95% CI]", "n", "scored", "unparsed", "errors", "unscored"]
     model = results["model"]
     title = f"Model `{model['name']}` (fingerprint {model.get('fingerprint')})\n\n"

@@ -16,8 +16,8 @@ shift || true
 . scripts/_tiny_common.sh
 STAGEA="$(mktemp -d)"
 trap 'rm -rf "$STAGEA"' EXIT
-harness train -- --model_path tiny-random --tiny_seed 0 --data_path "$DATA/lookup_options.json" \
+harness train --model_path tiny-random --tiny_seed 0 --data_path "$DATA/lookup_options.json" \
     --output_dir "$STAGEA" --max_steps "${BASE_A_STEPS:-4000}" --lr_scheduler_type constant "${common[@]}" "$@"
-harness train -- --model_path "$STAGEA" --data_path "$DATA/lookup.json" \
+harness train --model_path "$STAGEA" --data_path "$DATA/lookup.json" \
     --output_dir "$OUT" --max_steps "${BASE_B_STEPS:-400}" --lr_scheduler_type constant "${common[@]}" "$@"
 for f in loss.csv loss.png; do cp "$STAGEA/$f" "$OUT/stageA-$f"; done

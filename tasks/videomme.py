@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from harness.errors import ConfigError, DataError
 from harness.paths import safe_join
 from harness.score import sample_from_record
+from harness.scoring import state_counts
 from harness.task import Task
 from harness.types import Frames, Parsed, Sample
 
@@ -195,7 +196,8 @@ class VideoMME(Task):
         out = _setting_metrics(records)
         if self.both_settings:
             # an error record (bad video) is an error in both settings
-            out["with_subtitles"] = _setting_metrics([{**r, **(r.get("with_subtitles") or {})} for r in records])
+            second = [{**r, **(r.get("with_subtitles") or {})} for r in records]
+            out["with_subtitles"] = {**state_counts(second), **_setting_metrics(second)}
         return out
 
 
