@@ -237,6 +237,19 @@ def test_same_answers_from_another_model_or_twice_in_a_run_cost_no_request(tmp_p
     s = first.stats()
     assert s["prompt_tokens"] == 500 and s["completion_tokens"] == 100
     assert s["estimated_cost_usd"] == pytest.approx((500 * 0.15 + 100 * 0.6) / 1e6)
+    # asked for judge-x, answered as another snapshot: recorded (cached verdicts too) and flagged
+    assert s["models_returned"] == ["gpt-4o-mini-2024-07-18"] and s["substituted"] == ["gpt-4o-mini-2024-07-18"]
+    assert judge(server, tmp_path).stats()["substituted"] == []  # nothing judged yet
+
+
+def test_judge_deviations_name_what_differs_from_the_published_setting():
+    assert JudgeConfig().deviations() == [
+        "judge sampling temperature=0 (official: temperature=0.7, top_p=0.95)",
+        "judge model gpt-3.5-turbo-0125 (the published numbers: gpt-3.5-turbo-0613, retired)"]
+    replay = JudgeConfig.resolve({"model": "gpt-3.5-turbo-0613"}, "temperature=0.7,top_p=0.95")
+    assert replay.deviations() == []
+    with pytest.raises(ConfigError, match="top_p"):
+        JudgeConfig(top_p=1.5)
 
 
 def test_retry_unscored_asks_again_what_a_previous_run_left_unscored(tmp_path):

@@ -73,6 +73,22 @@ def test_bad_result_files_are_clear_errors(runs, tmp_path, capsys):
     assert "schema 99" in capsys.readouterr().err
 
 
+def test_judge_column_shows_the_model_returned_and_deviations_are_footnoted(tmp_path):
+    run = write_run(tmp_path, "r", "vl2", {
+        "activitynet_qa": {"metrics": {"accuracy": 0.5, "score": 3.0}, "protocol": "videollama2@c0bb03a",
+                           "deviations": ["judge sampling temperature=0 (official: temperature=0.7, top_p=0.95)"],
+                           "judge": {"model": "gpt-3.5-turbo", "stats": {"models_returned": ["gpt-3.5-turbo-0125"]}}},
+        "mvbench": {"metrics": {"accuracy": 0.6}, "protocol": "videollama2@c0bb03a",
+                    "deviations": ["generation max_new_tokens=32 (official: do_sample=False, max_new_tokens=2048)"]}})
+    board = leaderboard([run])
+    md, latex = to_markdown(board), to_latex(board)
+    assert "judge gpt-3.5-turbo -> gpt-3.5-turbo-0125" in md
+    assert "60.0 [1]" in md and "50.0 (judge gpt-3.5-turbo -> gpt-3.5-turbo-0125, 0% unscored) [2]" in md
+    assert "[1] deviation from videollama2@c0bb03a: generation max_new_tokens=32" in md
+    assert "[2] deviation from videollama2@c0bb03a: judge sampling temperature=0" in md
+    assert r"\textbf{60.0}\textsuperscript{1}" in latex and r"\footnotesize\textsuperscript{2} deviation" in latex
+
+
 def test_mixed_task_versions_are_flagged(runs):
     res = json.loads((runs[1] / "results.json").read_text())
     res["tasks"]["mvbench"]["version"] = "2"

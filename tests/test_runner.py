@@ -98,3 +98,29 @@ def test_list_imports_no_torch():
     code = "import sys; from harness.cli import main; main(['list','tasks']); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+def test_every_departure_from_the_official_protocol_is_recorded_and_footnoted(tmp_path):
+    """The official run records protocol and no deviation; changed generation settings, another frame
+    policy or another prompt wording are each one line in results.json and a footnote in results.md."""
+    official = run_toy(tmp_path / "a", HashAdapter(), n=6)["tasks"]["toy"]
+    assert official["protocol"] == "videollama2@c0bb03a" and official["deviations"] == []
+    assert official["gen_kwargs"] == {"do_sample": False, "max_new_tokens": 2048}
+    assert "Protocol: videollama2@c0bb03a (no deviations)" in (tmp_path / "a" / "out" / "results.md").read_text()
+    from harness.types import FramePolicy
+
+    class Framed(HashAdapter):
+        def frame_policy(self) -> FramePolicy:
+            return FramePolicy("uniform", 8)
+
+        def deviations(self) -> list[str]:
+            return ["frames padded to square"]
+
+    cfg = RunConfig(output_dir=tmp_path / "b", task_options={"toy": {"n": 6}}, progress=False,
+                    gen_kwargs={"max_new_tokens": 32}, frames=FramePolicy("uniform", 16))
+    devs = evaluate(Framed(), [TOY], cfg)["tasks"]["toy"]["deviations"]
+    assert devs == ["frames padded to square", "frames uniform:16 (the model's own: uniform:8)",
+                    "generation max_new_tokens=32 (official: do_sample=False, max_new_tokens=2048)"]
+    table = (tmp_path / "b" / "results.md").read_text()
+    assert "| toy [1,2,3]" in table
+    assert "[3] deviation from videollama2@c0bb03a: generation max_new_tokens=32" in table

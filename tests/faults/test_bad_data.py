@@ -16,6 +16,7 @@ from harness.cli import main
 from harness.demo import demo_root
 from harness.records import read_records
 from harness.registry import get_task_class
+from tasks.mvbench import FOLDERS
 
 
 def corrupt(root: Path) -> dict[str, str]:
@@ -56,7 +57,7 @@ def corrupt(root: Path) -> dict[str, str]:
     for f in frames[1::2]:
         f.unlink()  # a frame folder with gaps: still readable, must NOT be an error
     rec = edit("fine_grained_action", 0)
-    gif = root / "pMoments_in_Time_Raw" / "videos" / rec["video"]
+    gif = root / FOLDERS["fine_grained_action"][0][0] / rec["video"]
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(gif)  # a gif with one frame: readable
     path = root / "json" / "state_change.json"  # non-UTF-8 bytes in the annotation file
     path.write_bytes(path.read_bytes().replace(b"What", b"Wh\xffat", 1))
