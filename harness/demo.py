@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .task import Task
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"  # 2: clips encoded without x264 mbtree (reproducible bytes)
 
 
 def cache_dir() -> Path:

@@ -102,6 +102,12 @@ class ActivityNetQA(OpenQATask):
         # is the exact-match accuracy, so gates and paired tests work without credentials.
         self.scoring = "exact" if mode == "exact" else "judge"
 
+    def deviations(self) -> list[str]:
+        out = super().deviations()
+        if self.scoring == "exact":
+            out.append("scored by the dataset's exact match, not the seed's GPT judge (scoring=exact)")
+        return out
+
     def score_record(self, rec: dict[str, Any]) -> None:
         """Exact-match mode only (judge mode never calls it): the official strict rule per record."""
         text = (rec.get("prediction") or "").strip()

@@ -48,10 +48,12 @@ def colour_of(frame: np.ndarray) -> str:
 
 
 def shape_of(blob: list[tuple[int, int]]) -> str:
-    """Fill ratio of the bounding box: square ~1, circle ~pi/4, triangle ~1/2."""
+    """Fill ratio of the bounding box: square ~1, circle ~pi/4, triangle ~1/2. After yuv420p (chroma at
+    half resolution) a blue or red triangle's mask gains edge pixels: measured 0.54-0.65 for
+    triangles, 0.80-0.84 for circles, so the line sits between them."""
     ys, xs = zip(*blob, strict=True)
     fill = len(blob) / ((max(ys) - min(ys) + 1) * (max(xs) - min(xs) + 1))
-    return "square" if fill > 0.9 else "circle" if fill > 0.65 else "triangle"
+    return "square" if fill > 0.9 else "circle" if fill > 0.72 else "triangle"
 
 
 def direction_of(first: np.ndarray, last: np.ndarray) -> tuple[str, float]:
@@ -155,6 +157,24 @@ def test_mp4_is_reproducible(tmp_path: Path) -> None:
     synth.write_mp4(spec, tmp_path / "a.mp4")
     synth.write_mp4(spec, tmp_path / "b.mp4")
     assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+
+
+def test_mp4_bytes_do_not_depend_on_what_was_encoded_before(tmp_path: Path) -> None:
+    """The training set is encoded clip after clip in one process: each clip's bytes must be the
+    same in any order (with x264's mbtree, about 1 clip in 12 came out different the second time)."""
+    rng = random.Random(7)
+    specs = []
+    for _ in range(40):
+        spec = synth.random_scene(rng)
+        change = rng.choice([None, *[c for c in synth.COLORS if c != spec.color]])
+        specs.append(dataclasses.replace(spec, change_to=change, appear=change is None and rng.random() < 0.5))
+    first = []
+    for i, spec in enumerate(specs):
+        synth.write_mp4(spec, tmp_path / f"a{i}.mp4")
+        first.append((tmp_path / f"a{i}.mp4").read_bytes())
+    for i, spec in reversed(list(enumerate(specs))):
+        synth.write_mp4(spec, tmp_path / f"b{i}.mp4")
+        assert (tmp_path / f"b{i}.mp4").read_bytes() == first[i], f"clip {i}"
 
 
 def test_gif_and_frame_folder_round_trip(tmp_path: Path) -> None:

@@ -378,6 +378,7 @@ def test_activitynet_exact_scoring_needs_no_judge_and_scores_the_strict_rule(tmp
         results[model] = json.loads((out / "results.json").read_text())["tasks"]["activitynet_qa"]
     oracle, const = results["oracle"], results["constant"]
     assert oracle["scoring"] == "exact" and "judge" not in oracle or oracle.get("judge") is None
+    assert oracle["deviations"] == ["scored by the dataset's exact match, not the seed's GPT judge (scoring=exact)"]
     assert oracle["metrics"]["accuracy"] == oracle["metrics"]["accuracy_exact"] == 1.0
     assert const["metrics"]["accuracy"] == const["metrics"]["accuracy_exact"] < 0.5
     assert main(["run", "--model", "oracle", "--tasks", "activitynet_qa", "--task-args", "activitynet_qa:scoring=gpt",
