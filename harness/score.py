@@ -67,7 +67,8 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
     return records
 
 
-SLIM_DROP = ("question", "options", "prediction", "extra_predictions", "frames", "key", "media")
+# What aggregation never needs. `options` stay: a submission names the chosen option's text.
+SLIM_DROP = ("question", "prediction", "extra_predictions", "frames", "key", "media")
 CHUNK = 2_000  # full records held at once while scoring: ~2 KB each, so a few MB
 
 

@@ -94,3 +94,33 @@ def test_verify_lists_every_unusable_video(broken_root, capsys):
     out = capsys.readouterr().out
     bad_lines = [line for line in out.splitlines() if line.startswith("perception_test ")]
     assert len(bad_lines) >= 4 and "samples ready" in out
+
+
+def test_server_scored_splits_write_the_answers_the_model_gave(tmp_path):
+    """Through the whole run (inference, merge, scoring, results): the submission files carry each
+    question's parsed answer. (Scoring keeps slim records; the Perception Test submission needs the
+    option texts, which a slim record once lacked: every answer_id came out as the fallback 2.)"""
+    ego = demo_root(get_task_class("egoschema"))
+    pt = demo_root(get_task_class("perception_test"))
+    data = tmp_path / "data"
+    (data / "perception_test").mkdir(parents=True)
+    shutil.copytree(pt / "videos", data / "perception_test" / "videos")
+    questions = json.loads((pt / "mc_question_valid.json").read_text())
+    for entry in questions.values():
+        for q in entry["mc_question"]:
+            del q["answer_id"]  # the test split has no labels
+    (data / "perception_test" / "mc_question_test.json").write_text(json.dumps(questions))
+    shutil.copytree(ego, data / "egoschema", symlinks=True)
+    out = tmp_path / "out"
+    assert run(out, "--model", "constant", "--model-args", "answer=(B)", "--data-root", str(data),
+               "--tasks", "perception_test,egoschema", "--task-args", "perception_test:split=test",
+               "--task-args", "egoschema:split=full") == 0
+    res = results(out)["tasks"]
+    sub = json.loads(Path(res["perception_test"]["submission"]).read_text())
+    answers = [a for qs in sub.values() for a in qs]
+    assert len(answers) == 48 and len(sub) == 16
+    by_id = {(vid, q["id"]): q for vid, e in questions.items() for q in e["mc_question"]}
+    assert all(a["answer_id"] == 1 and a["answer"] == by_id[(vid, a["id"])]["options"][1]
+               for vid, qs in sub.items() for a in qs)
+    ego_sub = json.loads((Path(res["egoschema"]["submission"]).parent / "egoschema_full_submission.json").read_text())
+    assert len(ego_sub) == 40 and set(ego_sub.values()) == {1}
