@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .errors import ConfigError, DataError
 from .records import read_records
 from .rescore import load_results
+from .results import metric_at
 from .stats import mcnemar, paired_correctness
 
 
@@ -55,9 +56,7 @@ def load_spec(path: Path) -> list[dict[str, Any]]:
 def metric_value(results: dict[str, Any], task: str, metric: str, where: Path) -> float | None:
     if task not in results["tasks"]:
         raise DataError(f"task {task!r} is not in this run", file=str(where / "results.json"))
-    node: Any = results["tasks"][task]["metrics"]
-    for part in metric.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
+    node = metric_at(results["tasks"][task]["metrics"], metric)
     return float(node) if isinstance(node, (int, float)) else None
 
 

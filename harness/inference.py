@@ -110,8 +110,8 @@ def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], 
     """Infer every (sample, key) of this rank's shard, appending records to `out_path`."""
     if not items:
         return 0
-    batch_size = max(1, int(getattr(model, "batch_size", 1)))
-    oracle = bool(getattr(model, "needs_oracle", False))
+    batch_size = max(1, int(model.batch_size))
+    oracle = model.needs_oracle
     bar = tqdm(total=len(items), desc=f"{task.name}", unit="sample", disable=not progress, leave=False)
     done = 0
     with RecordWriter(out_path) as writer:

@@ -22,10 +22,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import judge_client
 from .config import parse_kv
 from .errors import ConfigError, JudgeError
 from .judge_parse import TEMPLATE_DIR, Template, load_template, parse_verdict
+from .judge_provider import MAX_WAIT, PROVIDERS, ProviderError, provider_for
 from .judge_store import JudgeCache
 
 ALIASES = {"deployment": "model", "endpoint": "base_url"}
@@ -34,8 +34,6 @@ ALIASES = {"deployment": "model", "endpoint": "base_url"}
 OFFICIAL_SAMPLING = {"temperature": 0.7, "top_p": 0.95}
 PUBLISHED_JUDGE = "gpt-3.5-turbo-0613"
 JUDGE_DEVIATION = "judge "  # every judge deviation starts so (re-scoring recomputes them)
-FATAL = {401: "the key was refused", 403: "the key may not use this model", 404: "no such model/deployment or path"}
-NOT_RETRIED = {400, 413, 422}  # about this one request (e.g. a content filter): asking again will not help
 
 
 @dataclass(frozen=True)
@@ -54,8 +52,8 @@ class JudgeConfig:
     retry_unscored: bool = False  # re-ask items a previous run left unscored instead of using the cache
 
     def __post_init__(self) -> None:
-        checks = [(self.provider in ("openai", "azure"), ("provider must be openai or azure (a compatible server is "
-                                                         "provider=openai,base_url=URL)")),
+        checks = [(self.provider in PROVIDERS, (f"provider must be one of {', '.join(PROVIDERS)} (a compatible "
+                                                "server is provider=openai,base_url=URL)")),
                   (bool(self.model), "model must be set"), (self.concurrency >= 1, "concurrency must be >= 1"),
                   (0 <= self.retries <= 20, "retries must be 0..20"), (self.timeout > 0, "timeout must be > 0"),
                   (self.max_tokens >= 1, "max_tokens must be >= 1"), (0 <= self.temperature <= 2, "temperature must be 0..2"),
@@ -94,7 +92,7 @@ class JudgeConfig:
     def public(self) -> dict[str, Any]:
         """What is printed at start and written to results: the endpoint really used (config or
         environment, without credentials in it) and the name of the key variable, never the key."""
-        return {**asdict(self), **judge_client.public_endpoint(self)}
+        return {**asdict(self), **provider_for(self).public()}
 
 
 def _coerce(name: str, value: Any, kind: str) -> Any:
@@ -138,10 +136,11 @@ class Judge:
         self._reasons: Counter[str] = Counter()
         self._tokens: dict[str, Counter[str]] = {}  # per model as returned, for the cost estimate
         self._models: Counter[str] = Counter()  # every verdict's model as returned (cached ones too)
+        self.provider = provider_for(config)
 
     def preflight(self) -> None:
         """Fail before any inference when the judge cannot possibly work (no network call)."""
-        judge_client.preflight(self.config)
+        self.provider.preflight()
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -203,13 +202,12 @@ class Judge:
         return out
 
     async def _ask_all(self, todo: dict[str, JudgeItem], done: dict[str, Verdict], progress: bool) -> None:
-        client = judge_client.make_client(self.config)
         sem = asyncio.Semaphore(self.config.concurrency)
         bar = tqdm(total=len(todo), desc="judge", unit="item", disable=not progress, leave=False)
 
         async def one(key: str, item: JudgeItem) -> None:
             async with sem:
-                v = await self._ask(client, item)
+                v = await self._ask(item)
             done[key] = v
             self.cache.put(key, {"data": v.data, "reason": v.reason, "model": v.model, "usage": v.usage,
                                  "template_hash": v.template_hash})
@@ -225,53 +223,36 @@ class Judge:
             raise
         finally:
             bar.close()
-            await client.close()
+            await self.provider.close()
 
-    async def _ask(self, client: Any, item: JudgeItem) -> Verdict:
-        import openai
-
+    async def _ask(self, item: JudgeItem) -> Verdict:
         c, t = self.config, self.template(item.template)
         messages = t.messages(item.fields)
         usage: Counter[str] = Counter()
         last, model = "no attempt", None
         for attempt in range(c.retries + 1):
-            wait = min(judge_client.MAX_WAIT, c.backoff * 2 ** attempt * random.uniform(0.5, 1.5))
+            wait = min(MAX_WAIT, c.backoff * 2 ** attempt * random.uniform(0.5, 1.5))
             self._stats["requests"] += 1
             try:
                 async with asyncio.timeout(c.timeout):  # hard deadline, even for a server that trickles bytes
-                    # client.post (the client's documented raw-request path: same auth, Azure deployment
-                    # routing, status errors) rather than chat.completions.create: create() spends ~3 ms of
-                    # CPU per call coercing plain-string messages through its TypedDict transform and
-                    # building response models, which capped one event loop near 125 judgements/s
-                    raw = await client.post("/chat/completions", cast_to=bytes,
-                                            body=self._body(messages))
-                served, u, text = _read(_decode(raw))
-            except (TimeoutError, openai.APITimeoutError):
+                    answer = await self.provider.complete(self._body(messages))
+            except TimeoutError:
                 last = f"timed out after {c.timeout:g} s"
-            except openai.APIStatusError as e:
-                code = e.status_code
-                if code in FATAL:
-                    raise JudgeError(judge_client.redact(f"the judge endpoint answered HTTP {code}: {FATAL[code]} "
-                                                         f"({str(e.message)[:200]})"),
-                                     hint="check the key variable, --judge model= (Azure: the deployment name), "
-                                          "base_url and api_version") from None
-                last = f"HTTP {code}" + (" rate limited" if code == 429 else "")
-                if code in NOT_RETRIED:
-                    return self._unscored(f"{last}: {str(e.message)[:200]}", model, usage, t)
-                asked = judge_client.retry_after(getattr(e.response, "headers", None))
-                wait = wait if asked is None else asked  # the server knows when it can take us again
-            except openai.APIConnectionError as e:
-                last = f"connection failed: {type(e).__name__}"
-            except (openai.OpenAIError, ValueError) as e:  # a 200 whose body is not a chat completion
-                last = f"bad response: {type(e).__name__}: {str(e)[:80]}"
+            except ProviderError as e:
+                if e.fatal:
+                    raise JudgeError(self.provider.redact(e.reason), hint=e.hint) from None
+                last = e.reason
+                if not e.retry:
+                    return self._unscored(last, model, usage, t)
+                wait = wait if e.wait is None else min(MAX_WAIT, e.wait)  # the server knows when it can take us again
             else:
-                model = served or model
-                usage.update(u)
-                self._tokens.setdefault(model or c.model, Counter()).update(u)
-                data, problem = parse_verdict(text, t.schema)
+                model = answer.model or model
+                usage.update(answer.usage)
+                self._tokens.setdefault(model or c.model, Counter()).update(answer.usage)
+                data, problem = parse_verdict(answer.text, t.schema)
                 if data is not None:
                     return Verdict(data, None, model, False, dict(usage), t.hash)
-                last = f"unparseable answer: {problem}; got {str(text)[:80]!r}"
+                last = f"unparseable answer: {problem}; got {str(answer.text)[:80]!r}"
                 wait = min(wait, c.backoff)  # a bad answer is not server load: ask again soon
             if attempt < c.retries:
                 self._stats["retries"] += 1
@@ -287,9 +268,8 @@ class Judge:
             body["top_p"] = c.top_p
         return body
 
-    @staticmethod
-    def _unscored(reason: str, model: str | None, usage: Counter[str], t: Template) -> Verdict:
-        return Verdict(None, judge_client.redact(reason), model, False, dict(usage), t.hash)
+    def _unscored(self, reason: str, model: str | None, usage: Counter[str], t: Template) -> Verdict:
+        return Verdict(None, self.provider.redact(reason), model, False, dict(usage), t.hash)
 
     def substituted(self) -> list[str]:
         """Models the endpoint answered with other than the one asked for: a snapshot behind an
@@ -304,37 +284,11 @@ class Judge:
         s["unscored_reasons"] = dict(self._reasons)
         s["prompt_tokens"] = sum(c["prompt_tokens"] for c in self._tokens.values())
         s["completion_tokens"] = sum(c["completion_tokens"] for c in self._tokens.values())
-        s["estimated_cost_usd"] = judge_client.estimate_cost(self._tokens)
+        s["estimated_cost_usd"] = self.provider.estimate_cost(self._tokens)
         s["models_returned"] = sorted(self._models)
         s["substituted"] = self.substituted()
         s["templates"] = {name: t.hash for name, t in sorted(self._templates.items())}
         return s
-
-
-def _read(resp: Any) -> tuple[str | None, dict[str, int], str | None]:
-    """(model as returned, token usage, answer text) of a decoded chat completion body; ValueError
-    for a 200 whose body is JSON of another shape."""
-    choices = resp.get("choices") if isinstance(resp, dict) else None
-    if not isinstance(choices, list):
-        raise ValueError(f"not a chat completion: {type(resp).__name__}")  # noqa: TRY004 (handled with decode errors)
-    usage = resp.get("usage")
-    u = {k: _count(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")} if isinstance(usage, dict) else {}
-    first = choices[0] if choices and isinstance(choices[0], dict) else {}
-    message = first.get("message")
-    text = message.get("content") if isinstance(message, dict) else None
-    model = resp.get("model")
-    return (model if isinstance(model, str) else None), u, (text if isinstance(text, str) else None)
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:  # a proxy's HTML error page, a body cut short: show its start in the reason
-        raise ValueError(f"body is not JSON: {raw[:60]!r}") from None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _in_thread(coro: Coroutine[Any, Any, list[Verdict]]) -> list[Verdict]:

@@ -1,4 +1,5 @@
-"""Where the judge's endpoint and credentials come from, checked before any work, and the client.
+"""The OpenAI / Azure OpenAI judge provider (any OpenAI-compatible server too): where its endpoint
+and credentials come from, checked before any work, and its requests through the openai client.
 
 Keys are read only from the openai package's own environment variables (OPENAI_API_KEY;
 AZURE_OPENAI_API_KEY), so they never appear on a command line, in a config or in results; the
@@ -9,12 +10,14 @@ AZURE_OPENAI_ENDPOINT / OPENAI_API_VERSION.
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import JudgeError
+from .judge_provider import MAX_WAIT, Completion, JudgeProvider, ProviderError
 
 if TYPE_CHECKING:
     from .judge import JudgeConfig
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
 KEY_ENV = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY"}
 ENDPOINT_ENV = {"openai": "OPENAI_BASE_URL", "azure": "AZURE_OPENAI_ENDPOINT"}
 VERSION_ENV = "OPENAI_API_VERSION"
-MAX_WAIT = 60.0  # seconds; caps Retry-After and backoff so a run stays bounded
 KEYED_HOSTS = ("openai.com", "azure.com", "azure-api.net")  # hosted APIs: a key is always needed
 
 # USD per 1M tokens (prompt, completion), matched by prefix of the model the API returned; the
@@ -108,6 +110,93 @@ def make_client(config: JudgeConfig) -> Any:
                                        api_version=api_version(config), **common)
     # A local compatible server needs no key, but the client insists on one: send a placeholder.
     return openai.AsyncOpenAI(api_key=api_key("openai") or "unused", base_url=endpoint(config), **common)
+
+
+FATAL = {401: "the key was refused", 403: "the key may not use this model", 404: "no such model/deployment or path"}
+NOT_RETRIED = {400, 413, 422}  # about this one request (e.g. a content filter): asking again will not help
+
+
+class OpenAIProvider(JudgeProvider):
+    """OpenAI, Azure OpenAI (`provider=azure`: the deployment is `model`), or a compatible base_url."""
+
+    def __init__(self, config: JudgeConfig):
+        super().__init__(config)
+        self._client: Any = None
+
+    def preflight(self) -> None:
+        preflight(self.config)
+
+    def public(self) -> dict[str, Any]:
+        return public_endpoint(self.config)
+
+    def redact(self, text: str) -> str:
+        return redact(text)
+
+    def estimate_cost(self, tokens: dict[str, dict[str, int]]) -> float | None:
+        return estimate_cost(tokens)
+
+    async def complete(self, body: dict[str, Any]) -> Completion:
+        import openai
+
+        if self._client is None:
+            self._client = make_client(self.config)
+        try:
+            # client.post (the client's documented raw-request path: same auth, Azure deployment
+            # routing, status errors) rather than chat.completions.create: create() spends ~3 ms of
+            # CPU per call coercing plain-string messages through its TypedDict transform and
+            # building response models, which capped one event loop near 125 judgements/s
+            raw = await self._client.post("/chat/completions", cast_to=bytes, body=body)
+        except openai.APITimeoutError:
+            raise TimeoutError from None
+        except openai.APIStatusError as e:
+            code = e.status_code
+            if code in FATAL:
+                raise ProviderError(f"the judge endpoint answered HTTP {code}: {FATAL[code]} ({str(e.message)[:200]})",
+                                    fatal=True, hint="check the key variable, --judge model= (Azure: the deployment "
+                                                     "name), base_url and api_version") from None
+            reason = f"HTTP {code}" + (" rate limited" if code == 429 else "")
+            if code in NOT_RETRIED:
+                raise ProviderError(f"{reason}: {str(e.message)[:200]}", retry=False) from None
+            raise ProviderError(reason, wait=retry_after(getattr(e.response, "headers", None))) from None
+        except openai.APIConnectionError as e:
+            raise ProviderError(f"connection failed: {type(e).__name__}") from None
+        except openai.OpenAIError as e:
+            raise ProviderError(f"bad response: {type(e).__name__}: {str(e)[:80]}") from None
+        try:
+            return _read(_decode(raw))
+        except ValueError as e:  # a 200 whose body is not a chat completion
+            raise ProviderError(f"bad response: ValueError: {str(e)[:80]}") from None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def _read(resp: Any) -> Completion:
+    """The answer text, model as returned and token usage of a decoded chat completion body;
+    ValueError for JSON of another shape."""
+    choices = resp.get("choices") if isinstance(resp, dict) else None
+    if not isinstance(choices, list):
+        raise ValueError(f"not a chat completion: {type(resp).__name__}")  # noqa: TRY004 (handled with decode errors)
+    usage = resp.get("usage")
+    u = {k: _count(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")} if isinstance(usage, dict) else {}
+    first = choices[0] if choices and isinstance(choices[0], dict) else {}
+    message = first.get("message")
+    text = message.get("content") if isinstance(message, dict) else None
+    model = resp.get("model")
+    return Completion(text if isinstance(text, str) else None, model if isinstance(model, str) else None, u)
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # a proxy's HTML error page, a body cut short: show its start in the reason
+        raise ValueError(f"body is not JSON: {raw[:60]!r}") from None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def retry_after(headers: Any) -> float | None:

@@ -1,31 +1,46 @@
-"""The model protocol: one required method, `generate`, over a batch of neutral requests."""
+"""The model adapter contract: one required method, `generate`, over a batch of neutral requests.
+
+Every adapter subclasses ModelAdapter; every hook the runner calls is declared here with its default.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
-from .types import Request
+from .types import FramePolicy, Request
 
 
-@runtime_checkable
-class ModelAdapter(Protocol):
+class ModelAdapter:
     """What the runner needs from a model.
 
-    - `name`: registry name; `args`: the model args it was built with (recorded in results).
-    - `fingerprint()`: a content hash of weights/config + args; part of every resume key, so
-      a different checkpoint never reuses another's predictions.
-    - `batch_size`: how many requests `generate` wants at once.
-    - `generate(requests)`: one raw text per request, same order. The adapter applies its own
-      chat template; greedy outputs must not depend on how requests are batched.
-    - `info()`: extra facts for results.json (dtype, attention implementation, ...).
+    Required: `fingerprint()` and `generate()`. The rest have defaults an adapter may override.
     """
 
-    name: str
-    args: dict[str, Any]
-    batch_size: int
+    name: ClassVar[str] = "model"  # registry name
+    # Test adapters only: the runner puts each sample's target into gen_kwargs["oracle_answer"].
+    needs_oracle: ClassVar[bool] = False
+    batch_size: int = 1  # how many requests generate() wants at once
+    args: dict[str, Any]  # the model args it was built with (recorded in results)
 
-    def fingerprint(self) -> str: ...
+    def fingerprint(self) -> str:
+        """A content hash of weights/config and the args that change outputs: part of every resume
+        key, so a different checkpoint never reuses another's predictions."""
+        raise NotImplementedError
 
-    def generate(self, requests: list[Request]) -> list[str]: ...
+    def generate(self, requests: list[Request]) -> list[str]:
+        """One raw text per request, same order. The adapter applies its own chat template; greedy
+        outputs must not depend on how requests are batched."""
+        raise NotImplementedError
 
-    def info(self) -> dict[str, Any]: ...
+    def info(self) -> dict[str, Any]:
+        """Extra facts for results.json (dtype, attention implementation, ...)."""
+        return {}
+
+    def frame_policy(self) -> FramePolicy | None:
+        """The frames this model is evaluated with (VideoLLaMA2: its config's num_frames); None: the
+        task's default."""
+        return None
+
+    def deviations(self) -> list[str]:
+        """How this model's settings depart from the official evaluation (results.json, tables)."""
+        return []

@@ -44,11 +44,20 @@ def _resolve(kind: str, table: dict[str, str], name: str) -> Any:
 
 
 def get_task_class(name: str) -> Any:
-    return _resolve("task", TASKS, name)
+    return _checked(_resolve("task", TASKS, name), "harness.task", "Task", name)
 
 
 def get_model_class(name: str) -> Any:
-    return _resolve("model", MODELS, name)
+    return _checked(_resolve("model", MODELS, name), "harness.model", "ModelAdapter", name)
+
+
+def _checked(cls: Any, module: str, base: str, name: str) -> Any:
+    """A task or model class must subclass the contract, where every hook has its default."""
+    contract = getattr(importlib.import_module(module), base)
+    if not (isinstance(cls, type) and issubclass(cls, contract)):
+        raise ConfigError(f"{name!r} is not a {module}.{base} subclass", hint=f"subclass {module}.{base} "
+                          "(it declares every hook the runner calls, with its default)")
+    return cls
 
 
 def parse_task_list(spec: str) -> list[str]:

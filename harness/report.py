@@ -18,7 +18,7 @@ from tabulate import tabulate
 from .errors import DataError
 from .records import atomic_write_text, iter_records
 from .rescore import load_results
-from .results import Footnotes, protocol_notes
+from .results import PERCENT, Footnotes, format_metric, metric_at, protocol_notes
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "results" / "published.json"
 # (task, metric path, column label) per benchmark; the first is the headline.
@@ -34,16 +34,6 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     "videochatgpt": [("correctness", "VCG CI"), ("detail", "VCG DO"), ("context", "VCG CU"),
                      ("temporal", "VCG TU"), ("consistency", "VCG CO")],
 }
-PERCENT = {"accuracy"}
-
-
-def _get(metrics: dict[str, Any], path: str) -> Any:
-    node: Any = metrics
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
-
-
 def cell(task: dict[str, Any] | None, path: str, with_ci: bool) -> dict[str, Any]:
     """One leaderboard cell: value (+CI), or why there is none (missing / submitted)."""
     if task is None:
@@ -51,14 +41,11 @@ def cell(task: dict[str, Any] | None, path: str, with_ci: bool) -> dict[str, Any
     if task.get("server_scored"):
         return {"value": None, "text": f"submitted ({task.get('submission')})"}
     m = task.get("metrics") or {}
-    v = _get(m, path)
+    v = metric_at(m, path)
     if v is None:
         return {"value": None, "text": "–"}
     pct = path.split(".")[-1] in PERCENT
-    text = f"{100 * v:.1f}" if pct else f"{v:.2f}"
-    ci = _get(m, path + "_ci")
-    if with_ci and ci:
-        text += f" ±{100 * (ci[1] - ci[0]) / 2:.1f}" if pct else f" ±{(ci[1] - ci[0]) / 2:.2f}"
+    text = format_metric(path, v, metric_at(m, path + "_ci") if with_ci else None, ci_style="half")
     if task.get("judge"):
         n = max(1, task.get("n_samples") or 1)
         text += f" (judge {judge_label(task['judge'])}, {100 * (task.get('n_unscored') or 0) / n:.0f}% unscored)"

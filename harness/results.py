@@ -47,8 +47,27 @@ def build_results(model_info: dict[str, Any], config: dict[str, Any], tasks: dic
             "world_size": world_size, "tasks": tasks}
 
 
-def _fmt(value: Any) -> str:
-    return "–" if value is None else f"{100 * value:.1f}" if isinstance(value, float) else str(value)
+PERCENT = {"accuracy"}  # metrics shown in percent; the rest (0-5 judge scores) as they are
+
+
+def metric_at(metrics: dict[str, Any], path: str) -> Any:
+    """A metric by dotted path, e.g. "by_duration.short.accuracy"; None where absent."""
+    node: Any = metrics
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def format_metric(path: str, value: float, ci: list[float] | None = None, ci_style: str = "range") -> str:
+    """A metric for a table: accuracies in percent with one decimal, scores with two; the 95% CI as
+    " [lo, hi]" (ci_style "range") or " ±half-width" ("half")."""
+    pct = path.split(".")[-1] in PERCENT
+    scale, digits = (100, 1) if pct else (1, 2)
+    text = f"{scale * value:.{digits}f}"
+    if ci:
+        lo, hi = scale * ci[0], scale * ci[1]
+        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]" if ci_style == "range" else f" ±{(hi - lo) / 2:.{digits}f}"
+    return text
 
 
 def headline(task: dict[str, Any]) -> tuple[str, str]:
@@ -58,11 +77,7 @@ def headline(task: dict[str, Any]) -> tuple[str, str]:
     m = task.get("metrics") or {}
     for name in ("accuracy", "score", "mean_score"):
         if m.get(name) is not None:
-            ci = m.get(f"{name}_ci")
-            val = f"{100 * m[name]:.1f}" if name == "accuracy" else f"{m[name]:.2f}"
-            if ci:
-                val += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if name == "accuracy" else f" [{ci[0]:.2f}, {ci[1]:.2f}]"
-            return name, val
+            return name, format_metric(name, m[name], m.get(f"{name}_ci"))
     return "metric", "–"
 
 

@@ -105,7 +105,7 @@ def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str]) -> I
 
 def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
     fp = model.fingerprint()
-    model_policy = getattr(model, "frame_policy", lambda: None)()
+    model_policy = model.frame_policy()
     for run in runs:
         run.policy = cfg.frames or model_policy or run.task.default_frames
         run.gen_kwargs = {**run.task.gen_kwargs, **cfg.gen_kwargs}
@@ -122,7 +122,7 @@ def deviations(run: TaskRun, model: ModelAdapter, model_policy: FramePolicy | No
     task's options, the model's settings, the frames and the generation settings (the judge's are
     added when it is built)."""
     t = run.task
-    out = list(t.deviations()) + list(getattr(model, "deviations", list)())
+    out = [*t.deviations(), *model.deviations()]
     if model_policy is not None and run.policy != model_policy:
         out.append(f"frames {run.policy} (the model's own: {model_policy})")
     changed = {k: v for k, v in run.gen_kwargs.items() if t.gen_kwargs.get(k) != v}
@@ -164,7 +164,7 @@ def make_judge(task: Task, cfg: RunConfig) -> Any:
         return None
     from .judge import Judge, JudgeConfig
 
-    return Judge(JudgeConfig.resolve(getattr(task, "judge_default", {}), cfg.judge_spec), cache_dir() / "judge")
+    return Judge(JudgeConfig.resolve(task.judge_default, cfg.judge_spec), cache_dir() / "judge")
 
 
 def warn_substituted(task: str, judge: Any) -> None:

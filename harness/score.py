@@ -9,36 +9,14 @@ from typing import Any
 from .faultpoints import crash_point
 from .records import iter_records, write_records
 from .scoring import state_counts
-from .task import Task
-from .types import Sample
+from .task import Task, sample_from_record
+from .types import SampleRecord, ScoredRecord
 
 SCORING_FIELDS = ("parsed", "rule", "correct", "score", "state", "judge")
 
 
-def sample_from_record(rec: dict[str, Any]) -> Sample:
-    """Enough of the Sample to parse an answer: records are self-contained by design."""
-    return Sample(id=rec["id"], task=rec["task"], media=None, question=rec.get("question") or "",
-                  options=rec.get("options"), answer=rec.get("target"), subset=rec.get("subset"),
-                  meta=rec.get("meta") or {}, error=rec.get("error"))
-
-
-def _score_local(task: Task, rec: dict[str, Any]) -> None:
-    """Exact-match scoring (MCQ letters, or a task's own `score_record`)."""
-    if hasattr(task, "score_record"):
-        task.score_record(rec)
-        return
-    parsed = task.parse(sample_from_record(rec), rec.get("prediction") or "")
-    rec["parsed"], rec["rule"] = parsed.answer, parsed.rule
-    if task.server_scored:
-        rec["state"], rec["correct"] = "submitted", None
-    elif parsed.answer is None:
-        rec["state"], rec["correct"] = "unparsed", False
-    else:
-        rec["state"], rec["correct"] = "scored", parsed.answer == rec.get("target")
-
-
-def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
-                  progress: bool = True) -> list[dict[str, Any]]:
+def score_records(task: Task, records: list[SampleRecord], judge: Any = None,
+                  progress: bool = True) -> list[SampleRecord]:
     """Fill the scoring fields of each record in place; judged tasks go through the shared judge."""
     to_judge = []
     for rec in records:
@@ -51,7 +29,7 @@ def score_records(task: Task, records: list[dict[str, Any]], judge: Any = None,
             rec["parsed"], rec["rule"] = parsed.answer, parsed.rule  # kept for exact-match metrics
             to_judge.append(rec)
         else:
-            _score_local(task, rec)
+            task.score_record(rec)
     if to_judge:
         if judge is None:  # --predict-only: predictions kept, judging left for `harness score`
             for rec in to_judge:
@@ -72,7 +50,7 @@ SLIM_DROP = ("question", "prediction", "extra_predictions", "frames", "key", "me
 CHUNK = 2_000  # full records held at once while scoring: ~2 KB each, so a few MB
 
 
-def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True) -> list[dict[str, Any]]:
+def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True) -> list[ScoredRecord]:
     """Score a samples file in chunks, rewriting it atomically with the scoring fields.
 
     Returns slim records (no prompt/prediction text) for aggregation: memory stays flat in the
@@ -99,7 +77,7 @@ def score_file(task: Task, path: Path, judge: Any = None, progress: bool = True)
     return slim
 
 
-def task_metrics(task: Task, records: list[dict[str, Any]]) -> dict[str, Any]:
+def task_metrics(task: Task, records: list[ScoredRecord]) -> dict[str, Any]:
     """Counts by state + the task's official metrics (None where nothing is scoreable)."""
     counts = state_counts(records)
     if task.server_scored:

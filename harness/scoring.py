@@ -17,7 +17,8 @@ import numpy as np
 
 STATES = ("scored", "unparsed", "error", "unscored", "submitted")
 BOOTSTRAP_ROUNDS = 1000
-SEED_FALLBACK_LETTER = "C"  # the official VideoLLaMA2 scripts pick option index 2 when nothing parses
+SEED_FALLBACK_INDEX = 2  # the official VideoLLaMA2 scripts pick option index 2 when nothing parses
+SEED_FALLBACK_LETTER = "ABCDE"[SEED_FALLBACK_INDEX]
 
 
 def bootstrap_ci(values: Iterable[float], rounds: int = BOOTSTRAP_ROUNDS, alpha: float = 0.05,
@@ -70,7 +71,4 @@ def grouped(records: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any],
     return {k: {**metric(v), "n": len(v)} for k, v in sorted(groups.items())}
 
 
-def mean_metric(records: list[dict[str, Any]], field: str) -> dict[str, Any]:
-    """Mean of a numeric field over records in state `scored` (judge scores), with its CI."""
-    vals = [float(r[field]) for r in records if r.get("state") == "scored" and r.get(field) is not None]
-    return {"mean": round(float(np.mean(vals)), 6) if vals else None, "ci": bootstrap_ci(vals)}
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -118,12 +118,71 @@ class Parsed:
     rule: str  # which extraction rule matched ("letter", "option_text", "none", ...)
 
 
+# -- records: one JSON line per sample in samples/<task>.jsonl ------------------------------------------
+class FramesRecord(TypedDict):
+    policy: str  # e.g. "uniform:8"
+    indices: list[int] | None  # the frames the model saw (None: no media, or it failed)
+    timestamps: list[float] | None  # seconds
+
+
+class MediaRecord(TypedDict):
+    path: str
+    kind: MediaKind
+    start: float | None
+    end: float | None
+    fps: float | None
+
+
+class SampleRecord(TypedDict, total=False):
+    """A sample as written by inference (harness.inference.base_record, then the model's output),
+    and the fields scoring adds. The file is the resume point and the input of `harness score`."""
+
+    # written at inference, in this order
+    key: str  # resume key: hash of everything that determines the prediction
+    id: str
+    task: str
+    subset: str | None
+    question: str
+    options: list[str] | None  # MCQ option texts, no letters
+    target: str | None  # correct letter (MCQ), reference text (open-ended), None when hidden
+    meta: dict[str, Any]
+    frames: FramesRecord
+    media: MediaRecord | None
+    prediction: str | None  # the model's raw text
+    extra_predictions: list[str] | None  # answers to Task.extra_prompts, in order
+    error: str | None  # why there is no prediction (bad annotation, bad video, failed generation)
+    # added by scoring (harness.score)
+    parsed: str | None  # the extracted answer
+    rule: str  # which extraction rule matched
+    state: Literal["scored", "unparsed", "error", "unscored", "submitted"]
+    correct: bool | None
+    score: Any  # judged tasks: the 0-5 score (or one per quality)
+    judge: dict[str, Any]  # judged tasks: verdict(s), the model as returned, or why unscored
+    with_subtitles: dict[str, Any]  # Video-MME: the scoring fields of the with-subtitles answer
+
+
+class ScoredRecord(TypedDict, total=False):
+    """What aggregation and submissions get (harness.score.score_file): a SampleRecord without the
+    long text fields (question, prediction, extra_predictions, frames, key, media), so memory stays
+    flat in the number of samples."""
+
+    id: str
+    task: str
+    subset: str | None
+    options: list[str] | None
+    target: str | None
+    meta: dict[str, Any]
+    error: str | None
+    parsed: str | None
+    rule: str
+    state: Literal["scored", "unparsed", "error", "unscored", "submitted"]
+    correct: bool | None
+    score: Any
+    judge: dict[str, Any]
+    with_subtitles: dict[str, Any]
+
+
 def stable_hash(obj: Any, n: int = 16) -> str:
     """Content hash of a JSON-able object (sorted keys): used in resume keys and fingerprints."""
     blob = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:n]
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Dataclass -> dict, leaving plain values alone."""
-    return asdict(obj) if hasattr(obj, "__dataclass_fields__") else obj

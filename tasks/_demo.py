@@ -36,7 +36,7 @@ class Item:
     clip: tuple[float, float] | None = None
 
 
-def _synth() -> Any:
+def load_synth() -> Any:
     from harness import synth  # imported on use: loading annotations never needs the video writer
 
     return synth
@@ -44,7 +44,7 @@ def _synth() -> Any:
 
 def scene(kind: str, rng: random.Random, seed: int) -> Any:
     """A random scene fitted to the question kind (e.g. a colour change for "change")."""
-    s = _synth()
+    s = load_synth()
     spec = s.random_scene(rng)
     change = None
     if kind in ("change", "clip_before", "clip_after"):
@@ -53,7 +53,7 @@ def scene(kind: str, rng: random.Random, seed: int) -> Any:
     return dataclasses.replace(spec, change_to=change, appear=appear, seed=seed)
 
 
-def _truth(kind: str, spec: Any, s: Any) -> tuple[str, str, list[str]]:
+def truth(kind: str, spec: Any, s: Any) -> tuple[str, str, list[str]]:
     """(question, true answer, distractor pool) for a kind of question about `spec`."""
     colors, shapes = list(s.COLORS) + EXTRA_COLORS, list(s.SHAPES) + EXTRA_SHAPES
     if kind == "color":
@@ -78,9 +78,9 @@ def _truth(kind: str, spec: Any, s: Any) -> tuple[str, str, list[str]]:
 
 def item(kind: str, spec: Any, n_options: int, pos: int, rng: random.Random, seconds: float = SECONDS) -> Item:
     """A question with the true answer at option `pos` and n_options-1 false distractors."""
-    question, truth, pool = _truth(kind, spec, _synth())
-    distractors = rng.sample([p for p in pool if p != truth], n_options - 1)
-    options = distractors[:pos] + [truth] + distractors[pos:]
+    question, answer, pool = truth(kind, spec, load_synth())
+    distractors = rng.sample([p for p in pool if p != answer], n_options - 1)
+    options = distractors[:pos] + [answer] + distractors[pos:]
     margin = 0.1 * seconds  # keep clip edges away from the halfway colour change
     clip = {"clip_before": (0.0, seconds / 2 - margin), "clip_after": (seconds / 2 + margin, seconds)}.get(kind)
     return Item(kind, question, options, pos, spec, clip)
@@ -99,7 +99,7 @@ class Positions:
         return i % n_options
 
 
-def _write_json(path: Path, obj: Any) -> None:
+def write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -121,7 +121,7 @@ MVBENCH_PER_TASK = 6
 
 def build_mvbench(root: Path, folders: dict[str, tuple[tuple[str, ...], bool]]) -> None:
     """json/<task>.json for 8 tasks x 6 questions, media in the seed's per-task folders."""
-    s, rng, pos = _synth(), random.Random(SEED), Positions()
+    s, rng, pos = load_synth(), random.Random(SEED), Positions()
     for t_i, (task, (kinds, n_opt, media)) in enumerate(MVBENCH_PLAN.items()):
         folder, bounded = folders[task][0][0], folders[task][1]
         records = []
@@ -143,7 +143,7 @@ def build_mvbench(root: Path, folders: dict[str, tuple[tuple[str, ...], bool]]) 
             if bounded:
                 rec["start"], rec["end"] = it.clip or (0.0, seconds)
             records.append(rec)
-        _write_json(root / "json" / f"{task}.json", records)
+        write_json(root / "json" / f"{task}.json", records)
 
 
 # -- per-video question sets (Video-MME, Perception Test) -------------------------------------------

@@ -98,6 +98,13 @@ def video_finder(root: Path, folder: str, stems: tuple[str, ...], exts: tuple[st
     return find
 
 
+def text_answer(prediction: str | None) -> Parsed:
+    """An open-ended answer: the reply without surrounding whitespace (kept for exact-match metrics;
+    the judge sees the reply itself), or unparsed when empty."""
+    text = (prediction or "").strip()
+    return Parsed(text or None, "text" if text else "none")
+
+
 def judge_record(v: Verdict) -> dict[str, Any]:
     """What a record keeps of one verdict: the answer, or why there is none, and its provenance."""
     return {"data": v.data, "reason": v.reason, "model": v.model, "cached": v.cached, "template_hash": v.template_hash}
@@ -123,8 +130,7 @@ class OpenQATask(Task):
         return self.template().fill("instruction", question=sample.question)
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
-        text = (prediction or "").strip()  # kept for the exact-match metric; the judge sees the raw text
-        return Parsed(text or None, "text" if text else "none")
+        return text_answer(prediction)
 
     def judge_items(self, record: dict[str, Any]) -> list[JudgeItem]:
         return [JudgeItem(QA_JUDGE, {"question": record.get("question") or "", "answer": record.get("target") or "",

@@ -18,8 +18,8 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import ConfigError
 from harness.scoring import bootstrap_ci
+from harness.task import Option
 from harness.types import Sample
 
 from ._judged import (
@@ -30,6 +30,7 @@ from ._judged import (
     other_direction,
     plural,
     scenes,
+    text_answer,
     video_finder,
 )
 
@@ -92,15 +93,16 @@ class ActivityNetQA(OpenQATask):
     default_split: ClassVar[str] = "test"
     prompt_file = "activitynet_qa.txt"
 
+    option_specs: ClassVar[dict[str, Option]] = {
+        "scoring": Option(str, "judge", "judge: the seed's GPT judge; exact: the dataset's own exact-match accuracy, "
+                                        "no judge (a deviation)", ("judge", "exact")),
+    }
+
     def __init__(self, root: Path, split: str | None = None, options: dict[str, Any] | None = None):
         super().__init__(root, split, options)
-        mode = str(self.options.get("scoring", "judge")).lower()
-        if mode not in ("judge", "exact"):
-            raise ConfigError(f"activitynet_qa: scoring={mode!r}", hint="use scoring=judge (GPT judge) or "
-                              "scoring=exact (the dataset's own exact-match accuracy; no judge)")
         # `exact` is ActivityNet-QA's original metric: no judge is built or asked, and `accuracy`
         # is the exact-match accuracy, so gates and paired tests work without credentials.
-        self.scoring = "exact" if mode == "exact" else "judge"
+        self.scoring = "exact" if self.option("scoring") == "exact" else "judge"
 
     def deviations(self) -> list[str]:
         out = super().deviations()
@@ -110,9 +112,10 @@ class ActivityNetQA(OpenQATask):
 
     def score_record(self, rec: dict[str, Any]) -> None:
         """Exact-match mode only (judge mode never calls it): the official strict rule per record."""
-        text = (rec.get("prediction") or "").strip()
-        rec["parsed"], rec["rule"] = text or None, "text" if text else "none"
-        rec["state"], rec["correct"] = ("scored", text == (rec.get("target") or "")) if text else ("unparsed", False)
+        answer = text_answer(rec.get("prediction"))
+        rec["parsed"], rec["rule"] = answer.answer, answer.rule
+        rec["state"], rec["correct"] = (("scored", answer.answer == (rec.get("target") or "")) if answer.answer
+                                        else ("unparsed", False))
 
     def load(self) -> list[Sample]:
         return load_qa_pairs(self.name, self.root, f"{self.split}_q.json", f"{self.split}_a.json",

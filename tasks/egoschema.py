@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from harness.errors import DataError
 from harness.paths import safe_join
+from harness.scoring import SEED_FALLBACK_INDEX  # completes a submission where nothing parsed
 from harness.task import Task
 from harness.types import Frames, Parsed, Sample
 
@@ -40,7 +41,6 @@ from ._mcq import (
 )
 
 N_OPTIONS = 5
-SEED_FALLBACK_INDEX = 2  # what the seed writes when nothing parses; used only to complete a submission
 
 
 def read_questions(path: Path) -> list[tuple[str, Any]]:
@@ -125,7 +125,7 @@ class EgoSchema(Task):
     @classmethod
     def build_demo(cls, root: Path) -> None:
         """40 synthetic clips, one question each, all labelled (the subset split)."""
-        s, rng, pos = _demo._synth(), random.Random(_demo.SEED + 2), _demo.Positions()
+        s, rng, pos = _demo.load_synth(), random.Random(_demo.SEED + 2), _demo.Positions()
         kinds = ["color", "count", "direction", "shape", "change"]
         questions, answers = [], {}
         (root / "good_clips_git").mkdir(parents=True, exist_ok=True)
@@ -137,8 +137,8 @@ class EgoSchema(Task):
             questions.append({"q_uid": uid, "google_drive_id": f"demo{i:04d}", "question": it.question,
                               **{f"option {k}": o for k, o in enumerate(it.options)}})
             answers[uid] = it.answer
-        _demo._write_json(root / "questions.json", questions)
-        _demo._write_json(root / "subset_answers.json", answers)
+        _demo.write_json(root / "questions.json", questions)
+        _demo.write_json(root / "subset_answers.json", answers)
 
     # -- prompting and parsing ---------------------------------------------------------------
     def prompt(self, sample: Sample, frames: Frames | None = None) -> str:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from harness.errors import ConfigError, DataError
 from harness.paths import safe_join
-from harness.task import Task
+from harness.task import Option, Task
 from harness.types import Frames, MediaRef, Parsed, Sample
 
 from . import _demo
@@ -74,6 +74,8 @@ class MVBench(Task):
     splits: ClassVar[dict[str, bool]] = {"test": True}
     default_split: ClassVar[str] = "test"
     prompt_file: ClassVar[str] = "mvbench.txt"
+    option_specs: ClassVar[dict[str, Option]] = {
+        "tasks": Option(str, None, "the MVBench tasks to read, names joined by + (default: every task file present)")}
 
     # -- data ------------------------------------------------------------------------------
     def load(self) -> list[Sample]:
@@ -93,10 +95,10 @@ class MVBench(Task):
         return col.samples
 
     def _task_names(self) -> list[str]:
-        chosen = self.options.get("tasks")
+        chosen = self.option("tasks")
         if chosen:
             # "+" as well as ",": the CLI's --task-args already splits its pairs on commas
-            names = [n for n in re.split(r"[,+\s]+", chosen) if n] if isinstance(chosen, str) else list(chosen)
+            names = [n for n in re.split(r"[,+\s]+", chosen) if n]
             unknown = [n for n in names if n not in FOLDERS]
             if unknown:
                 raise ConfigError(f"unknown MVBench task(s) {unknown}", hint=f"choose from {sorted(FOLDERS)}")

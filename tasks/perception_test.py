@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from harness.errors import DataError
 from harness.paths import safe_join
+from harness.scoring import SEED_FALLBACK_INDEX  # completes a submission where nothing parsed
 from harness.task import Task
 from harness.types import Frames, Parsed, Sample
 
@@ -38,7 +39,6 @@ from ._mcq import (
 )
 
 N_OPTIONS = 3
-SEED_FALLBACK_INDEX = 2  # what the seed writes when nothing parses; used only to complete a submission
 DEMO_LABELS = {"color": ("semantics", "descriptive"), "change": ("memory", "descriptive"),
                "count": ("abstraction", "descriptive"), "direction": ("physics", "descriptive")}
 
@@ -91,7 +91,7 @@ class PerceptionTest(Task):
     @classmethod
     def build_demo(cls, root: Path) -> None:
         """The valid split: 16 synthetic videos x 3 questions."""
-        s = _demo._synth()
+        s = _demo.load_synth()
         (root / "videos").mkdir(parents=True, exist_ok=True)
         data: dict[str, Any] = {}
 
@@ -106,7 +106,7 @@ class PerceptionTest(Task):
                                           "answer_id": it.answer, "area": DEMO_LABELS[it.kind][0],
                                           "reasoning": DEMO_LABELS[it.kind][1], "tag": ["demo", it.kind]}
                                          for k, it in enumerate(items)]}
-        _demo._write_json(root / "mc_question_valid.json", data)
+        _demo.write_json(root / "mc_question_valid.json", data)
 
     # -- prompting and parsing ---------------------------------------------------------------
     def prompt(self, sample: Sample, frames: Frames | None = None) -> str:

@@ -28,7 +28,7 @@ from harness.scoring import bootstrap_ci
 from harness.task import Task
 from harness.types import Frames, MediaRef, Parsed, Sample
 
-from ._judged import JUDGE_DEFAULT, judge_record, plural, read_list, scenes
+from ._judged import JUDGE_DEFAULT, judge_record, plural, read_list, scenes, text_answer
 from ._mcq import BadRecord, Collector, need
 
 FILES = {"generic": "generic_qa.json", "temporal": "temporal_qa.json", "consistency": "consistency_qa.json"}
@@ -84,8 +84,7 @@ class VideoChatGPT(Task):
         return [self.template().fill("instruction", question=q2)] if q2 else []
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
-        text = (prediction or "").strip()
-        return Parsed(text or None, "text" if text else "none")
+        return text_answer(prediction)
 
     def judge_items(self, record: dict[str, Any]) -> list[JudgeItem]:
         """One item per quality of the record's subset; none for a consistency record without its

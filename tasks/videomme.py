@@ -23,11 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import ConfigError, DataError
+from harness.errors import DataError
 from harness.paths import safe_join
-from harness.score import sample_from_record
 from harness.scoring import state_counts
-from harness.task import Task
+from harness.task import Option, Task, sample_from_record
 from harness.types import Frames, Parsed, Sample
 
 from . import _demo
@@ -59,22 +58,22 @@ class VideoMME(Task):
     default_split: ClassVar[str] = "test"
     prompt_file: ClassVar[str] = "videomme.txt"
 
+    option_specs: ClassVar[dict[str, Option]] = {
+        "subtitles": Option(str, "both", "both: without and with subtitles, as the seed runs it; off: without only "
+                                         "(a deviation)", ("both", "off")),
+        "parser": Option(str, "seed", "seed: VideoLLaMA2's extraction; evaluator: Video-MME's own rule (a deviation)",
+                         ("seed", "evaluator")),
+    }
+
     def __init__(self, root: Path, split: str | None = None, options: dict[str, Any] | None = None):
         super().__init__(root, split, options)
-        if self.options.get("parser", "seed") not in ("seed", "evaluator"):
-            raise ConfigError(f"videomme parser {self.options['parser']!r}",
-                              hint='use "seed" (VideoLLaMA2\'s extraction, the default) or "evaluator" (Video-MME\'s own)')
-        subtitles = self.options.get("subtitles", "both")
-        if subtitles not in ("both", "off", True, False):
-            raise ConfigError(f"videomme subtitles={subtitles!r}",
-                              hint='use "both" (without and with subtitles, as the seed runs it) or "off"')
-        self.both_settings = subtitles in ("both", True)
+        self.both_settings = self.option("subtitles") == "both"
 
     def deviations(self) -> list[str]:
         out = super().deviations()
         if not self.both_settings:
             out.append("the with-subtitles setting is not run (subtitles=off)")
-        if self.options.get("parser", "seed") == "evaluator":
+        if self.option("parser") == "evaluator":
             out.append("answers extracted by Video-MME's evaluator rule, not the seed's")
         return out
 
@@ -130,7 +129,7 @@ class VideoMME(Task):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        s = _demo._synth()
+        s = _demo.load_synth()
         durations, domains = ["short", "medium", "long"], ["Knowledge", "Life Record", "Sports Competition"]
         task_types = {"color": "Attribute Perception", "change": "Temporal Perception",
                       "count": "Counting Problem", "direction": "Spatial Perception"}
@@ -173,7 +172,7 @@ class VideoMME(Task):
         return [self.template().fill("subtitles", subtitles=lines, instruction=self.prompt(sample, frames))]
 
     def parse(self, sample: Sample, prediction: str) -> Parsed:
-        if self.options.get("parser", "seed") == "evaluator":
+        if self.option("parser") == "evaluator":
             return parse_official(prediction)
         return parse_seed(prediction, _choices(sample))
 

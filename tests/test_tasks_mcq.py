@@ -331,9 +331,24 @@ def test_mvbench_non_object_record_and_file_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="moving_count.json"):
         MVBench(tmp_path, options={"tasks": "moving_count+state_change"}).load()
     with pytest.raises(ConfigError, match="unknown MVBench task"):
-        MVBench(tmp_path, options={"tasks": ["moving_counts"]}).load()
+        MVBench(tmp_path, options={"tasks": "moving_counts"}).load()
     with pytest.raises(DataError, match="no MVBench task files"):
         MVBench(tmp_path / "empty").load()
+
+
+@pytest.mark.parametrize("task,options,message", [
+    (VideoMME, {"subtitle": "off"}, "(?s)no option 'subtitle'.*did you mean 'subtitles'"),
+    (VideoMME, {"subtitles": True}, "subtitles=True is not a str"),
+    (VideoMME, {"parser": "official"}, "(?s)parser='official'.*seed, evaluator"),
+    (EgoSchema, {"prompt": "/x"}, "did you mean 'prompts'"),
+    (MVBench, {"tasks": ["moving_count"]}, "is not a str"),
+])
+def test_task_options_are_declared_and_others_refused(task: type, options: dict, message: str) -> None:
+    """An option a task does not have, or a value of the wrong kind, is refused at construction (before
+    any model loads), naming the options it does have; a silently ignored typo would change nothing."""
+    with pytest.raises(ConfigError, match=message) as e:
+        task(Path("."), options=options)
+    assert "prompts" in (e.value.hint or "") or "seed" in (e.value.hint or "") or "names joined" in (e.value.hint or "")
 
 
 def test_mvbench_gif_and_unbounded_task(tmp_path: Path) -> None:

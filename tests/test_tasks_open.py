@@ -383,4 +383,4 @@ def test_activitynet_exact_scoring_needs_no_judge_and_scores_the_strict_rule(tmp
     assert const["metrics"]["accuracy"] == const["metrics"]["accuracy_exact"] < 0.5
     assert main(["run", "--model", "oracle", "--tasks", "activitynet_qa", "--task-args", "activitynet_qa:scoring=gpt",
                  "--output-dir", str(tmp_path / "bad"), "--no-progress"]) == 2
-    assert "scoring=exact" in capsys.readouterr().err
+    assert "scoring='gpt'" in (err := capsys.readouterr().err) and "use one of judge, exact" in err

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.model import ModelAdapter
 from harness.scoring import grouped, mcq_accuracy
-from harness.task import Task
+from harness.task import Option, Task
 from harness.types import Frames, Parsed, Request, Sample
 
 LETTERS = "ABCD"
@@ -24,16 +25,18 @@ class ToyTask(Task):
     name: ClassVar[str] = "toy"
     scoring = "mcq"
     prompt_file = ""
+    option_specs: ClassVar[dict[str, Option]] = {"n": Option(int, 40, "number of questions"),
+                                                  "bad": Option(int, None, "index of a record made bad")}
 
     def load(self) -> list[Sample]:
-        n = int(self.options.get("n", 40))
+        n = self.option("n")
         out = []
         for i in range(n):
             opts = [str(i + d) for d in range(4)]
             out.append(Sample(id=f"q{i:05d}", task=self.name, media=None, question=f"what is {i}+{i % 4}?",
                               options=opts, answer=LETTERS[i % 4], subset=f"s{i % 3}"))
-        if "bad" in self.options:  # an annotation record with a missing field
-            out[int(self.options["bad"])].error = "record q-bad: missing field 'answer' (file toy.json)"
+        if self.option("bad") is not None:  # an annotation record with a missing field
+            out[self.option("bad")].error = "record q-bad: missing field 'answer' (file toy.json)"
         return out
 
     @classmethod
@@ -51,7 +54,7 @@ class ToyTask(Task):
         return {**mcq_accuracy(records), "by_subset": grouped(records, lambda r: r["subset"], mcq_accuracy)}
 
 
-class HashAdapter:
+class HashAdapter(ModelAdapter):
     """Answers a letter chosen by a hash of the prompt (or 'pass' to fail parsing for some).
 
     `sleep` seconds per request make a run slow enough to kill midway. Batch-independent by design.

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.model import ModelAdapter
 from harness.types import Request, stable_hash
 
 
-class _Fixed:
+class _Fixed(ModelAdapter):
     name = "fixed"
-    needs_oracle = False
 
     def __init__(self, batch_size: int | str = 8, **args: Any):
         self.batch_size = int(batch_size)

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from harness.errors import ConfigError
+from harness.model import ModelAdapter
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
@@ -27,7 +28,7 @@ def _weights_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-class VideoLLaMA2Adapter:
+class VideoLLaMA2Adapter(ModelAdapter):
     name = "videollama2"
 
     def __init__(self, **args: Any):

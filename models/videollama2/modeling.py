@@ -91,10 +91,6 @@ class _VideoLLaMA2:
         ids = [t.to(self.device) for t in input_ids]
         return splice(inner.embed_tokens, ids, feats, labels, pad_left)
 
-    def mm_forward(self, input_ids: list[torch.Tensor], videos: list[torch.Tensor | None],
-                   labels: list[torch.Tensor]) -> Any:
-        return self(input_ids=input_ids, videos=videos, labels=labels)
-
     def forward(self, *args: Any, videos: list[torch.Tensor | None] | None = None, **kwargs: Any) -> Any:
         """The LLM's forward; with `videos` (training, as the official forward takes `images`),
         `input_ids`/`labels` are per-sample lists with placeholders, spliced here so that a DDP or

@@ -45,7 +45,7 @@ def demo_text() -> str:
     parts = [_demo.STILL, LOOKUP_REQUEST, _demo.subtitle_srt(spec), _demo.subtitle_srt(changed),
              *(f"{s}s" for s in synth.SHAPES)]
     for kind in ("color", "change", "clip_before", "clip_after", "shape", "count", "direction", "appear"):
-        question, _, pool = _demo._truth(kind, changed, synth)
+        question, _, pool = _demo.truth(kind, changed, synth)
         parts += [question, *pool]
     return " ".join(parts)
 

@@ -1,0 +1,80 @@
+"""What a judge provider is: one small class per kind of endpoint.
+
+The judge (harness.judge) owns concurrency, retries, backoff, deadlines, parsing and the cache; a
+provider only turns one request body into one completion, or says why it could not, classified.
+A new kind of endpoint is one JudgeProvider subclass and one entry in PROVIDERS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .judge import JudgeConfig
+
+MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays bounded
+
+
+@dataclass
+class Completion:
+    text: str | None  # the judge's answer
+    model: str | None  # the model the endpoint says answered (it may differ from the one asked for)
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
+
+
+class ProviderError(Exception):
+    """A request that brought no completion, classified for the judge's retry loop.
+
+    `fatal`: configuration, not this item (a refused key, no such model): stop the run.
+    `retry`: asking again may help (load, a dropped connection); False for a refusal of this one
+    request (a content filter). `wait`: seconds the server asked us to wait before the next try.
+    """
+
+    def __init__(self, reason: str, *, fatal: bool = False, retry: bool = True, wait: float | None = None,
+                 hint: str | None = None):
+        super().__init__(reason)
+        self.reason, self.fatal, self.retry, self.wait, self.hint = reason, fatal, retry, wait, hint
+
+
+class JudgeProvider:
+    """One kind of judge endpoint. Built once per judged run from the resolved JudgeConfig."""
+
+    def __init__(self, config: JudgeConfig):
+        self.config = config
+
+    def preflight(self) -> None:
+        """Raise harness.errors.JudgeError, with the fix, when the judge cannot possibly work (no
+        network call): missing credentials, a malformed endpoint."""
+
+    def public(self) -> dict[str, Any]:
+        """The endpoint as results.json records it: never a credential."""
+        return {}
+
+    async def complete(self, body: dict[str, Any]) -> Completion:
+        """Send one chat request (model, messages, sampling fields) and return the completion, or
+        raise ProviderError. Must not retry on its own: the judge's retries are bounded and logged."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release connections at the end of a judged run."""
+
+    def redact(self, text: str) -> str:
+        """`text` with any credential this provider knows replaced (servers sometimes echo them)."""
+        return text
+
+    def estimate_cost(self, tokens: dict[str, dict[str, int]]) -> float | None:
+        """USD for {model as returned: {prompt_tokens, completion_tokens}}; None when unknown."""
+        return None
+
+
+# `--judge provider=NAME` -> the class, as a lazy "module:Class" (the openai package loads on use).
+PROVIDERS: dict[str, str] = {"openai": "harness.judge_client:OpenAIProvider",
+                             "azure": "harness.judge_client:OpenAIProvider"}
+
+
+def provider_for(config: JudgeConfig) -> JudgeProvider:
+    import importlib
+
+    module, cls = PROVIDERS[config.provider].split(":")
+    return getattr(importlib.import_module(module), cls)(config)
