@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 
 from harness.cli import main
 from harness.errors import ConfigError, JudgeError
-from harness.judge import Judge, JudgeConfig, JudgeItem
-from harness.judge_client import retry_after
-from harness.judge_parse import MAX_FIELD_CHARS, TEMPLATE_DIR, load_template, parse_verdict
+from harness.judge import MAX_FIELD_CHARS, TEMPLATE_DIR, Judge, JudgeConfig, JudgeItem, load_template, parse_verdict
+from harness.judge.client import retry_after
 from tests.judge_server import FAULTS, JudgeServer
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"

@@ -15,8 +15,7 @@ import pytest
 from harness.cli import main
 from harness.errors import DataError
 from harness.inference import base_record
-from harness.judge import Judge, JudgeConfig
-from harness.judge_parse import TEMPLATE_DIR, load_template, parse_verdict
+from harness.judge import TEMPLATE_DIR, Judge, JudgeConfig, load_template, parse_verdict
 from harness.records import read_records
 from harness.score import score_records
 from harness.synth import RGB

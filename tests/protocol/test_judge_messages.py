@@ -24,8 +24,7 @@ from typing import Any
 
 import pytest
 
-from harness.judge import Judge, JudgeConfig
-from harness.judge_parse import TEMPLATE_DIR, load_template
+from harness.judge import TEMPLATE_DIR, Judge, JudgeConfig, load_template
 from tasks._judged import QA_JUDGE
 from tasks.activitynet_qa import ActivityNetQA
 from tasks.videochatgpt import JUDGE_FILES, VideoChatGPT

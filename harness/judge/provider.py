@@ -1,8 +1,8 @@
 """What a judge provider is: one small class per kind of endpoint.
 
-The judge (harness.judge) owns concurrency, retries, backoff, deadlines, parsing and the cache; a
-provider only turns one request body into one completion, or says why it could not, classified.
-A new kind of endpoint is one JudgeProvider subclass and one entry in PROVIDERS.
+The judge (harness.judge.core) owns concurrency, retries, backoff, deadlines, parsing and the
+cache; a provider only turns one request body into one completion, or says why it could not,
+classified. A new kind of endpoint is one JudgeProvider subclass and one entry in PROVIDERS.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .judge import JudgeConfig
+    from .config import JudgeConfig
 
 MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays bounded
 
@@ -69,8 +69,8 @@ class JudgeProvider:
 
 
 # `--judge provider=NAME` -> the class, as a lazy "module:Class" (the openai package loads on use).
-PROVIDERS: dict[str, str] = {"openai": "harness.judge_client:OpenAIProvider",
-                             "azure": "harness.judge_client:OpenAIProvider"}
+PROVIDERS: dict[str, str] = {"openai": "harness.judge.client:OpenAIProvider",
+                             "azure": "harness.judge.client:OpenAIProvider"}
 
 
 def provider_for(config: JudgeConfig) -> JudgeProvider:

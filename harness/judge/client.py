@@ -16,11 +16,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import JudgeError
-from .judge_provider import MAX_WAIT, Completion, JudgeProvider, ProviderError
+from ..errors import JudgeError
+from .provider import MAX_WAIT, Completion, JudgeProvider, ProviderError
 
 if TYPE_CHECKING:
-    from .judge import JudgeConfig
+    from .config import JudgeConfig
 
 KEY_ENV = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY"}
 ENDPOINT_ENV = {"openai": "OPENAI_BASE_URL", "azure": "AZURE_OPENAI_ENDPOINT"}
