@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .records import read_records
-from .rescore import load_results
+from .results import load_results
 from .stats import mcnemar, paired_correctness
 
 

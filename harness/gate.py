@@ -25,8 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .errors import ConfigError, DataError
 from .records import read_records
-from .rescore import load_results
-from .results import metric_at
+from .results import load_results, metric_at
 from .stats import mcnemar, paired_correctness
 
 

@@ -17,8 +17,7 @@ from tabulate import tabulate
 
 from .errors import DataError
 from .records import atomic_write_text, iter_records
-from .rescore import load_results
-from .results import PERCENT, Footnotes, format_metric, metric_at, protocol_notes
+from .results import PERCENT, Footnotes, format_metric, load_results, metric_at, protocol_notes
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "results" / "published.json"
 # (task, metric path, column label) per benchmark; the first is the headline.

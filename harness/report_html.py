@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import iter_records
-from .rescore import load_results
+from .results import load_results
 
 MAX_ROWS = 200  # per task in the sample table: the page stays small enough to open anywhere
 

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
-from .errors import DataError
 from .judge import JUDGE_DEVIATION
 from .registry import get_task_class
-from .results import SCHEMA_VERSION, write_results
+from .results import load_results, write_results
 from .runner import TaskRun, make_judge, task_entry, warn_substituted
 from .score import score_file
 from .types import FramePolicy
-
-
-def load_results(outdir: Path) -> dict[str, Any]:
-    path = outdir / "results.json"
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("no results.json here", file=str(path), hint="pass the --output-dir of a `harness run`") from None
-    except json.JSONDecodeError as e:
-        raise DataError(f"results.json is not valid JSON ({e.msg} at line {e.lineno})", file=str(path)) from None
-    if results.get("schema_version") != SCHEMA_VERSION:
-        raise DataError(f"results schema {results.get('schema_version')} is not {SCHEMA_VERSION}", file=str(path),
-                        hint="re-run `harness score` with the harness version that wrote it")
-    return results
 
 
 def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,

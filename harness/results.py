@@ -1,4 +1,4 @@
-"""results.json (schema in README.md) and the run's markdown table."""
+"""results.json (schema in README.md): written, read back (`load_results`), and the run's markdown table."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from . import __version__
+from .errors import DataError
 from .faultpoints import crash_point
 from .records import atomic_write_text
 
@@ -127,6 +128,22 @@ def markdown_table(results: dict[str, Any]) -> str:
     protocols = sorted({str(t.get("protocol")) for t in results["tasks"].values() if t.get("protocol")})
     footer = f"\nProtocol: {', '.join(protocols)}" + (" (no deviations)" if not notes.texts else "") if protocols else ""
     return title + tabulate(rows, headers=head, tablefmt="github") + "\n" + footer + notes.render() + ("\n" if footer or notes.texts else "")
+
+
+def load_results(outdir: Path) -> dict[str, Any]:
+    """A run's results.json (`score`, `report`, `gate` and `compare` read runs through this), or a
+    DataError naming the file when it is absent, broken or of another schema version."""
+    path = outdir / "results.json"
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("no results.json here", file=str(path), hint="pass the --output-dir of a `harness run`") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"results.json is not valid JSON ({e.msg} at line {e.lineno})", file=str(path)) from None
+    if results.get("schema_version") != SCHEMA_VERSION:
+        raise DataError(f"results schema {results.get('schema_version')} is not {SCHEMA_VERSION}", file=str(path),
+                        hint="re-run `harness score` with the harness version that wrote it")
+    return results
 
 
 def write_results(outdir: Path, results: dict[str, Any]) -> None:
