@@ -183,9 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extra_commands(sub: Any) -> None:
     """Commands that live in their own modules (report, gate, compare)."""
-    from . import compare, gate, report
+    from .report import compare, gate, tables
 
-    for mod in (report, gate, compare):
+    for mod in (tables, gate, compare):
         mod.add_cli(sub)
 
 

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 from harness.cli import main
 from harness.config import RunConfig
+from harness.report.stats import mcnemar
 from harness.runner import evaluate
-from harness.stats import mcnemar
 from tests.toy import HashAdapter
 
 

@@ -10,8 +10,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .records import iter_records
-from .results import load_results
+from ..records import iter_records
+from ..results import load_results
 
 MAX_ROWS = 200  # per task in the sample table: the page stays small enough to open anywhere
 
@@ -54,8 +54,8 @@ def thumbnails(rec: dict[str, Any], size: int = 56) -> str:
     try:
         from PIL import Image
 
-        from . import video
-        from .types import FramePolicy, MediaRef
+        from .. import video
+        from ..types import FramePolicy, MediaRef
 
         got = video.read_frames(MediaRef(**media), FramePolicy.parse(frames["policy"]))
         picks = sorted({0, len(got.indices) // 2, len(got.indices) - 1})
@@ -87,9 +87,9 @@ def sample_table(run: Path, entry: dict[str, Any]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def render_html(run_dirs: list[Path], board: dict[str, Any]) -> str:
-    from .report import to_markdown
-
+def render_html(run_dirs: list[Path], board_markdown: str) -> str:
+    """The page: the leaderboard (`board_markdown`, as `harness report` renders it), then per run its
+    charts, breakdowns and samples."""
     sections = []
     for run in run_dirs:
         res = load_results(run)
@@ -118,6 +118,6 @@ def render_html(run_dirs: list[Path], board: dict[str, Any]) -> str:
     style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:12px}"
              "td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top;max-width:320px;overflow-wrap:anywhere}"
              ".dim{color:#777}.error td{background:#fee}.unparsed td{background:#ffd}.unscored td{background:#eef}")
-    board_html = f"<pre>{html.escape(to_markdown(board))}</pre>"
+    board_html = f"<pre>{html.escape(board_markdown)}</pre>"
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>harness report</title><style>{style}</style>"
             f"</head><body><h1>Evaluation report</h1>{board_html}{''.join(sections)}</body></html>\n")

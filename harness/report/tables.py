@@ -15,11 +15,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .errors import DataError
-from .records import atomic_write_text, iter_records
-from .results import PERCENT, Footnotes, format_metric, load_results, metric_at, protocol_notes
+from ..errors import DataError
+from ..records import atomic_write_text, iter_records
+from ..results import PERCENT, Footnotes, format_metric, load_results, metric_at, protocol_notes
 
-PUBLISHED = Path(__file__).resolve().parent.parent / "results" / "published.json"
+PUBLISHED = Path(__file__).resolve().parents[2] / "results" / "published.json"
 # (task, metric path, column label) per benchmark; the first is the headline.
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "mvbench": [("accuracy", "MVBench")],
@@ -161,9 +161,9 @@ def cmd_report(a: Any) -> int:
         print(f"wrote {a.output}")
         return 0
     if a.format == "html":
-        from .report_html import render_html
+        from .html import render_html
 
-        text = render_html(a.runs, board)
+        text = render_html(a.runs, to_markdown(board))
     else:
         text = out[a.format](board)
     if a.output:

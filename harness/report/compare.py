@@ -8,8 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .records import read_records
-from .results import load_results
+from ..records import read_records
+from ..results import load_results
 from .stats import mcnemar, paired_correctness
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .errors import ConfigError, DataError
-from .records import read_records
-from .results import load_results, metric_at
+from ..errors import ConfigError, DataError
+from ..records import read_records
+from ..results import load_results, metric_at
 from .stats import mcnemar, paired_correctness
 
 
