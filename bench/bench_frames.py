@@ -30,8 +30,8 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness import video
-from harness import video_backends as vb
 from harness.types import FramePolicy, MediaRef
+from harness.video import backends as vb
 
 WIDTH, HEIGHT, FPS, GOP, N_SAMPLED = 640, 360, 30, 250, 16
 SECTION = "## Frame sampling (bench/bench_frames.py)"

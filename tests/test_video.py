@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from harness import video
-from harness import video_backends as vb
 from harness.errors import ConfigError, VideoError
 from harness.types import FramePolicy, MediaRef
+from harness.video import backends as vb
+from harness.video import reader
 
 HAS_DECORD = vb.decord_available()
 BACKENDS = ["pyav"] + (["decord"] if HAS_DECORD else [])
@@ -434,13 +435,13 @@ def test_pixel_limit(real_videos: Path, monkeypatch: pytest.MonkeyPatch, tmp_pat
     with pytest.raises(VideoError, match="640x360, over the limit of 100000 pixels") as e:
         video.read_frames(media, FramePolicy(n=2), max_pixels=100_000)
     assert "sample_demo_1.mp4" in str(e.value) and e.value.hint
-    monkeypatch.setattr(video, "MAX_PIXELS", 570 * 380 - 1)  # the jpg is 570x380
+    monkeypatch.setattr(reader, "MAX_PIXELS", 570 * 380 - 1)  # the jpg is 570x380
     with pytest.raises(VideoError, match="over the limit"):
         video.read_frames(MediaRef(str(real_videos / "extreme_ironing.jpg"), kind="image"), FramePolicy(n=1))
     assert video.read_frames(media, FramePolicy(n=2), max_pixels=640 * 360).array.shape[0] == 2
     # The default refuses a frame over 8192 x 8192 from the header alone (no 200 MB decode).
     Image.new("1", (8200, 8200)).save(tmp_path / "huge.png")
-    monkeypatch.setattr(video, "MAX_PIXELS", 8192 * 8192)
+    monkeypatch.setattr(reader, "MAX_PIXELS", 8192 * 8192)
     with pytest.raises(VideoError, match="8200x8200"):
         video.read_frames(MediaRef(str(tmp_path / "huge.png"), kind="image"), FramePolicy(n=1))
 

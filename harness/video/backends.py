@@ -1,8 +1,8 @@
-"""Decoders for encoded video files, used only by harness.video.
+"""Decoders for encoded video files, used only by harness.video.reader.
 
 PyAV is always there; decord is used when installed. Both take sorted, unique frame indices and
 return, for each, the index of the frame actually decoded and its RGB array: a request past the
-real end of the stream gets the last decodable frame (harness.video decides whether that gap is
+real end of the stream gets the last decodable frame (the reader decides whether that gap is
 small enough to be metadata noise or a truncated file).
 """
 
@@ -21,7 +21,7 @@ Decoded = dict[int, tuple[int, np.ndarray]]  # requested index -> (index decoded
 
 
 class DecodeError(Exception):
-    """A decoder failed on the file (decord's own error type, re-raised as one harness.video knows)."""
+    """A decoder failed on the file (decord's own error type, re-raised as one the reader knows)."""
 
 
 class NoFrames(DecodeError):
@@ -56,7 +56,7 @@ def _rate(stream: av.video.stream.VideoStream) -> float:
 def probe_stream(path: str, decode_first: bool = True) -> StreamInfo:
     """Container metadata for `path` (the frame count counted from the packets when the container
     has none); with `decode_first`, also decode one frame to prove the codec works. Raises av/OS
-    errors, ValueError or NoFrames; harness.video turns them into VideoError."""
+    errors, ValueError or NoFrames; the reader turns them into VideoError."""
     with av.open(path) as container:
         stream = _video_stream(container, path)
         fps = _rate(stream)
