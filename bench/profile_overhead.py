@@ -34,8 +34,8 @@ SECTION = "## Harness overhead profile (bench/profile_overhead.py)"
 STAGES = [("runner.py", "load_task", "load annotations"), ("runner.py", "plan", "plan (resume keys)"),
           ("inference.py", "run_shard", "inference, all of it"), ("inference.py", "_prefetch", "waiting on decode threads"),
           ("videollama2.py", "generate", "model.generate"), ("records.py", "write", "append records"),
-          ("runner.py", "_wait_and_merge", "merge"), ("score.py", "score_file", "score"),
-          ("score.py", "task_metrics", "aggregate + bootstrap"), ("results.py", "write_results", "write results")]
+          ("runner.py", "_wait_and_merge", "merge"), ("scoring/stage.py", "score_file", "score"),
+          ("scoring/stage.py", "task_metrics", "aggregate + bootstrap"), ("results.py", "write_results", "write results")]
 
 
 def main() -> None:

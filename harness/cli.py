@@ -126,7 +126,7 @@ def _print_plan(runs: list[Any], cfg: RunConfig) -> int:
 
 
 def cmd_score(a: argparse.Namespace) -> int:
-    from .rescore import rescore
+    from .scoring.rescore import rescore
 
     results, cfg = rescore(a.output_dir, a.judge, a.max_error_rate, a.max_unscored_rate, not a.no_progress)
     print((a.output_dir / "results.md").read_text())

@@ -27,7 +27,7 @@ from .model import ModelAdapter
 from .records import index_keys, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
-from .score import score_file, task_metrics
+from .scoring import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
 

@@ -151,7 +151,7 @@ class SampleRecord(TypedDict, total=False):
     prediction: str | None  # the model's raw text
     extra_predictions: list[str] | None  # answers to Task.extra_prompts, in order
     error: str | None  # why there is no prediction (bad annotation, bad video, failed generation)
-    # added by scoring (harness.score)
+    # added by scoring (harness.scoring.stage)
     parsed: str | None  # the extracted answer
     rule: str  # which extraction rule matched
     state: Literal["scored", "unparsed", "error", "unscored", "submitted"]
@@ -162,7 +162,7 @@ class SampleRecord(TypedDict, total=False):
 
 
 class ScoredRecord(TypedDict, total=False):
-    """What aggregation and submissions get (harness.score.score_file): a SampleRecord without the
+    """What aggregation and submissions get (harness.scoring.score_file): a SampleRecord without the
     long text fields (question, prediction, extra_predictions, frames, key, media), so memory stays
     flat in the number of samples."""
 

@@ -19,8 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import ConfigError, DataError
-from harness.score import score_records
-from harness.scoring import SEED_FALLBACK_LETTER
+from harness.scoring import SEED_FALLBACK_LETTER, score_records
 from harness.types import Frames, Sample
 from tasks.egoschema import EgoSchema
 from tasks.mvbench import FOLDERS, MVBench, hermes_to_official

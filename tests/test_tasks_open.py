@@ -17,7 +17,7 @@ from harness.errors import DataError
 from harness.inference import base_record
 from harness.judge import TEMPLATE_DIR, Judge, JudgeConfig, load_template, parse_verdict
 from harness.records import read_records
-from harness.score import score_records
+from harness.scoring import score_records
 from harness.synth import RGB
 from harness.types import FramePolicy, MediaRef
 from harness.video import probe, read_frames

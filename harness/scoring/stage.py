@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .faultpoints import crash_point
-from .records import iter_records, write_records
-from .scoring import state_counts
-from .task import Task, sample_from_record
-from .types import SampleRecord, ScoredRecord
+from ..faultpoints import crash_point
+from ..records import iter_records, write_records
+from ..task import Task, sample_from_record
+from ..types import SampleRecord, ScoredRecord
+from .metrics import state_counts
 
 SCORING_FIELDS = ("parsed", "rule", "correct", "score", "state", "judge")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig
-from .judge import JUDGE_DEVIATION
-from .registry import get_task_class
-from .results import load_results, write_results
-from .runner import TaskRun, make_judge, task_entry, warn_substituted
-from .score import score_file
-from .types import FramePolicy
+from ..config import RunConfig
+from ..judge import JUDGE_DEVIATION
+from ..registry import get_task_class
+from ..results import load_results, write_results
+from ..runner import TaskRun, make_judge, task_entry, warn_substituted
+from ..types import FramePolicy
+from .stage import score_file
 
 
 def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,
