@@ -21,9 +21,9 @@ from tabulate import tabulate
 
 from harness import video
 from harness.config import RunConfig
+from harness.models.adapters.videollama2 import VideoLLaMA2Adapter
 from harness.runner import evaluate, load_task
 from harness.types import Request
-from models.adapters.videollama2 import VideoLLaMA2Adapter
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Tiny VideoLLaMA2: batching and harness overhead (bench/bench_model.py)"

@@ -25,9 +25,9 @@ from tabulate import tabulate
 
 from harness import video
 from harness.config import RunConfig
+from harness.models.adapters.videollama2 import VideoLLaMA2Adapter
 from harness.runner import evaluate, load_task
 from harness.types import Request
-from models.adapters.videollama2 import VideoLLaMA2Adapter
 
 SECTION = "## Harness overhead profile (bench/profile_overhead.py)"
 # Harness functions whose cumulative time the table shows, in pipeline order.

@@ -191,7 +191,7 @@ def _add_extra_commands(sub: Any) -> None:
 
 def cmd_train(train_args: list[str]) -> int:
     try:
-        from models.videollama2.train import main as train_main
+        from harness.models.videollama2.train import main as train_main
     except ImportError as e:
         raise ConfigError(f"training needs the train extras ({e.name} is missing)",
                           hint='pip install -e ".[train]"') from None
@@ -200,7 +200,7 @@ def cmd_train(train_args: list[str]) -> int:
 
 
 def cmd_trainset(args: argparse.Namespace) -> int:
-    from tasks._trainset import build_trainset
+    from harness.tasks._trainset import build_trainset
 
     path = build_trainset(args.out, args.videos, seed=args.seed)
     print(f"wrote {path} ({args.videos} videos)")

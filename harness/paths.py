@@ -1,11 +1,12 @@
-"""Resolving annotation paths safely under a data root."""
+"""Resolving annotation paths safely under a data root, and finding the files the package ships."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, HarnessError
 
 
 def safe_join(root: Path, rel: str, *, file: str | None = None, record: str | None = None) -> Path:
@@ -22,3 +23,13 @@ def safe_join(root: Path, rel: str, *, file: str | None = None, record: str | No
         raise DataError(f"path {rel!r} escapes the data root {root}", file=file, record=record,
                         hint="annotation paths must stay inside --data-root")
     return target
+
+
+def package_dir(package: str) -> Path:
+    """The folder holding `package`'s files, without running its __init__: harness.tasks is tasks/
+    in a checkout (pyproject.toml's package-dir, through the editable install) and harness/tasks/
+    in an installed wheel, so protocol text, checkpoints and published numbers are found in both."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise HarnessError(f"package {package} is not installed", hint='pip install -e . (from the repository root)')
+    return Path(next(iter(spec.submodule_search_locations))).resolve()

@@ -12,23 +12,29 @@ from typing import Any
 from .errors import ConfigError
 
 TASKS: dict[str, str] = {
-    "mvbench": "tasks.mvbench:MVBench",
-    "videomme": "tasks.videomme:VideoMME",
-    "egoschema": "tasks.egoschema:EgoSchema",
-    "perception_test": "tasks.perception_test:PerceptionTest",
-    "activitynet_qa": "tasks.activitynet_qa:ActivityNetQA",
-    "msvd_qa": "tasks.msvd_qa:MSVDQA",
-    "videochatgpt": "tasks.videochatgpt:VideoChatGPT",
+    "mvbench": "harness.tasks.mvbench:MVBench",
+    "videomme": "harness.tasks.videomme:VideoMME",
+    "egoschema": "harness.tasks.egoschema:EgoSchema",
+    "perception_test": "harness.tasks.perception_test:PerceptionTest",
+    "activitynet_qa": "harness.tasks.activitynet_qa:ActivityNetQA",
+    "msvd_qa": "harness.tasks.msvd_qa:MSVDQA",
+    "videochatgpt": "harness.tasks.videochatgpt:VideoChatGPT",
 }
 
 MODELS: dict[str, str] = {
-    "videollama2": "models.adapters.videollama2:VideoLLaMA2Adapter",
-    "oracle": "models.adapters.testing:OracleAdapter",
-    "constant": "models.adapters.testing:ConstantAdapter",
+    "videollama2": "harness.models.adapters.videollama2:VideoLLaMA2Adapter",
+    "oracle": "harness.models.adapters.testing:OracleAdapter",
+    "constant": "harness.models.adapters.testing:ConstantAdapter",
 }
 
 
+# Runs made before tasks and models were installed inside the harness package recorded their classes
+# as tasks.<module>:<Class> (results.json `class`); those names still resolve, so old runs re-score.
+LEGACY = {target.removeprefix("harness."): target for target in (*TASKS.values(), *MODELS.values())}
+
+
 def _resolve(kind: str, table: dict[str, str], name: str) -> Any:
+    name = LEGACY.get(name, name)
     if ":" in name:  # a user's own class, e.g. mypkg.tasks:MyTask (no registration needed)
         module, attr = name.split(":", 1)
         try:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from . import prompts
 from .errors import ConfigError
+from .paths import package_dir
 from .types import FramePolicy, Frames, Parsed, Sample, SampleRecord, ScoredRecord
 
 if TYPE_CHECKING:
     from .judge import JudgeItem, Verdict
 
-PROMPT_DIR = Path(__file__).resolve().parent.parent / "tasks" / "prompts"
+PROMPT_DIR = package_dir("harness.tasks") / "prompts"  # tasks/prompts/ in the repository
 PROTOCOL = "videollama2@c0bb03a"  # the evaluation code every task's default reproduces
 
 

@@ -124,3 +124,21 @@ def test_server_scored_splits_write_the_answers_the_model_gave(tmp_path):
                for vid, qs in sub.items() for a in qs)
     ego_sub = json.loads((Path(res["egoschema"]["submission"]).parent / "egoschema_full_submission.json").read_text())
     assert len(ego_sub) == 40 and set(ego_sub.values()) == {1}
+
+
+def test_runs_recorded_before_the_tasks_moved_into_the_harness_package_still_rescore(tmp_path):
+    """results.json records each task's class; runs made when tasks/ and models/ installed as
+    top-level packages recorded tasks.<module>:<Class>. Those names resolve to the same classes."""
+    from harness.registry import get_model_class
+
+    assert get_task_class("tasks.mvbench:MVBench") is get_task_class("mvbench")
+    assert get_model_class("models.adapters.testing:OracleAdapter") is get_model_class("oracle")
+    out = tmp_path / "old"
+    assert run(out, "--model", "oracle", "--tasks", "mvbench", "--limit", "6") == 0
+    res = results(out)
+    assert res["tasks"]["mvbench"]["class"] == "harness.tasks.mvbench:MVBench"
+    res["tasks"]["mvbench"]["class"] = "tasks.mvbench:MVBench"
+    (out / "results.json").write_text(json.dumps(res))
+    assert main(["score", str(out), "--no-progress"]) == 0
+    again = results(out)["tasks"]["mvbench"]
+    assert again["class"] == "harness.tasks.mvbench:MVBench" and again["metrics"] == res["tasks"]["mvbench"]["metrics"]

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from harness.errors import ConfigError, DataError
 from harness.scoring import SEED_FALLBACK_LETTER, score_records
+from harness.tasks.egoschema import EgoSchema
+from harness.tasks.mvbench import FOLDERS, MVBench, hermes_to_official
+from harness.tasks.perception_test import PerceptionTest
+from harness.tasks.videomme import PARQUET, VideoMME, parse_official, parse_seed, seq_frames
 from harness.types import Frames, Sample
-from tasks.egoschema import EgoSchema
-from tasks.mvbench import FOLDERS, MVBench, hermes_to_official
-from tasks.perception_test import PerceptionTest
-from tasks.videomme import PARQUET, VideoMME, parse_official, parse_seed, seq_frames
 
 TASKS = sorted(FOLDERS)
 
@@ -637,7 +637,7 @@ def test_videomme_demo_subtitles_name_the_colour(tmp_path: Path) -> None:
 
 def test_demo_questions_are_true_of_their_scene() -> None:
     from harness import synth
-    from tasks import _demo
+    from harness.tasks import _demo
 
     rng = random.Random(0)
     for i in range(200):

@@ -19,13 +19,13 @@ from harness.judge import TEMPLATE_DIR, Judge, JudgeConfig, load_template, parse
 from harness.records import read_records
 from harness.scoring import score_records
 from harness.synth import RGB
+from harness.tasks._judged import scenes
+from harness.tasks.activitynet_qa import DEMO_SEED as ANET_SEED
+from harness.tasks.activitynet_qa import ActivityNetQA, by_type, exact_match_accuracy
+from harness.tasks.msvd_qa import MSVDQA
+from harness.tasks.videochatgpt import VideoChatGPT
 from harness.types import FramePolicy, MediaRef
 from harness.video import probe, read_frames
-from tasks._judged import scenes
-from tasks.activitynet_qa import DEMO_SEED as ANET_SEED
-from tasks.activitynet_qa import ActivityNetQA, by_type, exact_match_accuracy
-from tasks.msvd_qa import MSVDQA
-from tasks.videochatgpt import VideoChatGPT
 from tests.judge_server import JudgeServer
 
 VCG = "videochatgpt_gen/reconstructed_from_IG-VLM_csv"

@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from harness.cli import main as harness_main
-from models.videollama2.constants import IGNORE_INDEX
-from models.videollama2.conversation import build_prompt, tokenize_with_modal
-from models.videollama2.load import load_pretrained, save_checkpoint
-from models.videollama2.tiny import build_tiny_model
-from models.videollama2.train import main as train_main
-from models.videollama2.train_data import (
+from harness.models.videollama2.constants import IGNORE_INDEX
+from harness.models.videollama2.conversation import build_prompt, tokenize_with_modal
+from harness.models.videollama2.load import load_pretrained, save_checkpoint
+from harness.models.videollama2.tiny import build_tiny_model
+from harness.models.videollama2.train import main as train_main
+from harness.models.videollama2.train_data import (
     ConversationDataset,
     Example,
     TrainDataError,
@@ -27,7 +27,7 @@ from models.videollama2.train_data import (
     load_examples,
     shuffled_answers,
 )
-from tasks._trainset import build_trainset
+from harness.tasks._trainset import build_trainset
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def test_trainset_is_official_format_and_shares_no_video_with_the_demos(trainset
     assert all(r["conversations"][0]["from"] == "human" and r["conversations"][1]["from"] == "gpt" for r in raw)
     assert any(len(r["conversations"]) > 2 for r in raw)  # multi-turn records are exercised
     from harness.demo import demo_root
-    from tasks.mvbench import MVBench
+    from harness.tasks.mvbench import MVBench
 
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
     demo = {digest(p) for p in demo_root(MVBench).rglob("*.mp4")}
@@ -105,10 +105,10 @@ def test_mcq_answers_are_what_each_benchmarks_official_extraction_reads(trainset
     """MVBench / Perception Test styles answer with the true option's text, which their official
     extraction scores; Video-MME / EgoSchema styles answer "<text> <letter>" and their extraction
     (letters only) reads the true letter. Checked with each benchmark's own parser."""
+    from harness.tasks.egoschema import EgoSchema
+    from harness.tasks.mvbench import MVBench
+    from harness.tasks.videomme import VideoMME
     from harness.types import Sample
-    from tasks.egoschema import EgoSchema
-    from tasks.mvbench import MVBench
-    from tasks.videomme import VideoMME
 
     seen = {"mvbench": 0, "videomme": 0, "egoschema": 0}
     for rec in _media_records(trainset):
@@ -182,7 +182,7 @@ def test_labels_cover_only_the_answers_and_the_prompt_matches_inference():
 def test_cached_dataset_items_equal_fresh_ones(trainset):
     """--cache_frames keeps each clip and tokenized conversation after the first epoch; later epochs
     must see exactly what a fresh read gives."""
-    from models.videollama2.api import processor_for
+    from harness.models.videollama2.api import processor_for
 
     model, tok = build_tiny_model()
     examples, _ = load_examples(trainset)
@@ -307,7 +307,7 @@ def test_lora_saves_peft_adapter_and_connector_that_merge_to_the_trained_model(t
 
 
 def test_the_connector_gets_its_own_learning_rate(base_ckpt):
-    from models.videollama2.train import ModelArguments, TrainingArguments, VideoTrainer, build
+    from harness.models.videollama2.train import ModelArguments, TrainingArguments, VideoTrainer, build
 
     targs = TrainingArguments(output_dir="/tmp/unused", learning_rate=1e-4, mm_projector_lr=5e-3, use_cpu=True,
                               report_to="none")
@@ -328,7 +328,7 @@ def test_ddp_two_ranks_trains_and_evaluates_in_the_same_job(tmp_path, trainset):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            "-m", "models.videollama2.train", "--model_path", "tiny-random", "--data_path", str(trainset),
+            "-m", "harness.models.videollama2.train", "--model_path", "tiny-random", "--data_path", str(trainset),
             "--output_dir", str(out), "--use_cpu", "--ddp_backend", "gloo", "--per_device_train_batch_size", "2",
             "--max_steps", "4", "--logging_steps", "1", "--save_strategy", "no", "--disable_tqdm", "true",
             "--eval_every", "2", "--eval_tasks", "mvbench"]

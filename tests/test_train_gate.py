@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main as harness_main
-from models.videollama2.train import main as train_main
-from tasks._trainset import build_trainset
+from harness.models.videollama2.train import main as train_main
+from harness.tasks._trainset import build_trainset
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "results" / "gates" / "tiny.toml"

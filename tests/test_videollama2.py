@@ -12,14 +12,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from harness.errors import ConfigError, ModelLoadError
-from models.videollama2.api import generate_batch, model_init, processor_for
-from models.videollama2.config import CONFIGS
-from models.videollama2.connector import build_projector
-from models.videollama2.constants import IGNORE_INDEX, MODAL_INDEX
-from models.videollama2.conversation import build_prompt, tokenize_with_modal
-from models.videollama2.load import load_pretrained, official_state_dict, save_checkpoint
-from models.videollama2.modeling import MODELS
-from models.videollama2.tiny import build_tiny_model, build_tokenizer
+from harness.models.videollama2.api import generate_batch, model_init, processor_for
+from harness.models.videollama2.config import CONFIGS
+from harness.models.videollama2.connector import build_projector
+from harness.models.videollama2.constants import IGNORE_INDEX, MODAL_INDEX
+from harness.models.videollama2.conversation import build_prompt, tokenize_with_modal
+from harness.models.videollama2.load import load_pretrained, official_state_dict, save_checkpoint
+from harness.models.videollama2.modeling import MODELS
+from harness.models.videollama2.tiny import build_tiny_model, build_tokenizer
 
 REF = Path(__file__).resolve().parent / "data" / "reference" / "videollama2-state-dict-shapes"
 VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, image_size=336, patch_size=14)
@@ -201,8 +201,8 @@ def test_projector_only_and_lora_checkpoints_load_over_a_base(tmp_path, tiny_ckp
 
 
 def test_model_init_and_adapter_on_the_shipped_default():
+    from harness.models.adapters.videollama2 import VideoLLaMA2Adapter
     from harness.types import Frames, Request
-    from models.adapters.videollama2 import VideoLLaMA2Adapter
 
     adapter = VideoLLaMA2Adapter(batch_size=2)
     assert adapter.info()["attn_implementation"] in ("sdpa", "flash_attention_2")

@@ -17,8 +17,9 @@ from typing import Any
 
 from .. import prompts
 from ..errors import ConfigError
+from ..paths import package_dir
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "tasks" / "prompts" / "judge"
+TEMPLATE_DIR = package_dir("harness.tasks") / "prompts" / "judge"  # tasks/prompts/judge/ in the repository
 SCHEMAS = {"pred_score": ("pred", "score"), "score": ("score",)}  # keys each schema's answer must carry
 MAX_FIELD_CHARS = 6000  # a runaway prediction must not turn one judgement into a 100k-token request
 MAX_ANSWER_CHARS = 20000  # the judge answers a dict in a few tokens; never scan more than this

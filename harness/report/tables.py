@@ -16,10 +16,11 @@ from typing import Any
 from tabulate import tabulate
 
 from ..errors import DataError
+from ..paths import package_dir
 from ..records import atomic_write_text, iter_records
 from ..results import PERCENT, Footnotes, format_metric, load_results, metric_at, protocol_notes
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "results" / "published.json"
+PUBLISHED = package_dir("harness.published") / "published.json"  # results/published.json in the repository
 # (task, metric path, column label) per benchmark; the first is the headline.
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "mvbench": [("accuracy", "MVBench")],

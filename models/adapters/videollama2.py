@@ -35,7 +35,7 @@ class VideoLLaMA2Adapter(ModelAdapter):
         unknown = set(args) - ARGS
         if unknown:
             raise ConfigError(f"unknown videollama2 model args {sorted(unknown)}", hint=f"known: {sorted(ARGS)}")
-        from models.videollama2.api import model_init
+        from harness.models.videollama2.api import model_init
 
         self.path = Path(args.get("path") or DEFAULT_CHECKPOINT)
         self.batch_size = int(args.get("batch_size", 8))
@@ -94,7 +94,7 @@ class VideoLLaMA2Adapter(ModelAdapter):
                 "params": sum(p.numel() for p in self.model.parameters())}
 
     def generate(self, requests: list[Request]) -> list[str]:
-        from models.videollama2.api import generate_batch
+        from harness.models.videollama2.api import generate_batch
 
         videos, modals = [], []
         for r in requests:

@@ -4,7 +4,6 @@ tokenizer built locally: what the tests and the embedded default run."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,7 +26,6 @@ BASE_WORDS = (
     "given choices directly select respond with of in to and or from first second half end start there do does you "
     "system user assistant helpful i not sure"
 )
-REPO = Path(__file__).resolve().parents[2]
 
 
 def demo_text() -> str:
@@ -37,8 +35,8 @@ def demo_text() -> str:
     import random
 
     from harness import synth
-    from tasks import _demo
-    from tasks._trainset import LOOKUP_REQUEST
+    from harness.tasks import _demo
+    from harness.tasks._trainset import LOOKUP_REQUEST
 
     spec = dataclasses.replace(synth.random_scene(random.Random(0)), change_to=None)
     changed = dataclasses.replace(spec, change_to=next(c for c in synth.COLORS if c != spec.color))
@@ -53,9 +51,10 @@ def demo_text() -> str:
 def corpus_words() -> list[str]:
     """Every word of the task instruction templates and the demo vocabulary, lower/upper as written."""
     from harness import prompts
+    from harness.task import PROMPT_DIR
 
     text = BASE_WORDS + " " + demo_text()
-    for p in sorted((REPO / "tasks" / "prompts").glob("*.txt")):  # the instructions (not the judges')
+    for p in sorted(PROMPT_DIR.glob("*.txt")):  # the instructions (not the judges')
         text += " " + prompts.FIELD.sub(" ", " ".join(prompts.load(p).sections.values()))  # fields are no words
     words = re.findall(r"\w+|[^\w\s]", text)
     return sorted(set(words) | {str(i) for i in range(10)} | set("ABCDE"))

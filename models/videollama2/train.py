@@ -1,8 +1,8 @@
 """The VideoLLaMA2 training entry: the official recipe on transformers' Trainer.
 
-    python -m models.videollama2.train --model_path CKPT|tiny-random --data_path train.json \\
+    python -m harness.models.videollama2.train --model_path CKPT|tiny-random --data_path train.json \\
         --data_folder DIR --output_dir OUT [--tune_mm_mlp_adapter] [--lora_enable] ...
-    torchrun --nproc_per_node N -m models.videollama2.train ...      (DDP; --deepspeed scripts/zero2.json on GPUs)
+    torchrun --nproc_per_node N -m harness.models.videollama2.train ...      (DDP; --deepspeed scripts/zero2.json on GPUs)
 
 Modes, as official: finetune (default: connector + LLM train, the vision tower stays frozen),
 pretrain (`--tune_mm_mlp_adapter`: only the connector trains; saves mm_projector.bin), LoRA
@@ -138,8 +138,8 @@ class HarnessEval(TrainerCallback):
 
     def run(self, model: torch.nn.Module, step: int) -> dict[str, Any] | None:
         from harness.config import RunConfig
+        from harness.models.adapters.videollama2 import VideoLLaMA2Adapter
         from harness.runner import evaluate
-        from models.adapters.videollama2 import VideoLLaMA2Adapter
 
         from .api import processor_for
 

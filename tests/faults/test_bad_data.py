@@ -16,7 +16,7 @@ from harness.cli import main
 from harness.demo import demo_root
 from harness.records import read_records
 from harness.registry import get_task_class
-from tasks.mvbench import FOLDERS
+from harness.tasks.mvbench import FOLDERS
 
 
 def corrupt(root: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ import pytest
 from jinja2.exceptions import TemplateError
 from transformers import PreTrainedTokenizer
 
-from models.videollama2.conversation import build_prompt, tokenize_with_modal
+from harness.models.videollama2.conversation import build_prompt, tokenize_with_modal
 
 from ._golden import assert_same_text, cases, golden
 

@@ -30,9 +30,9 @@ import torch
 from PIL import Image
 
 from harness.errors import VideoError
+from harness.models.videollama2.processor import Processor
 from harness.types import FramePolicy, MediaRef
 from harness.video import FOLDER_FPS, GIF_FPS, read_frames, sample_indices
-from models.videollama2.processor import Processor
 
 from ._golden import cases, golden, report
 

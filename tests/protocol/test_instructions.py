@@ -24,16 +24,16 @@ from typing import Any
 import pytest
 
 from harness.task import Task
+from harness.tasks._mcq import LETTERS
+from harness.tasks.activitynet_qa import ActivityNetQA
+from harness.tasks.egoschema import EgoSchema
+from harness.tasks.msvd_qa import MSVDQA
+from harness.tasks.mvbench import MVBench
+from harness.tasks.perception_test import PerceptionTest
+from harness.tasks.videochatgpt import VideoChatGPT
+from harness.tasks.videomme import PARQUET, VideoMME, seq_frames
 from harness.types import FramePolicy
 from harness.video import read_frames
-from tasks._mcq import LETTERS
-from tasks.activitynet_qa import ActivityNetQA
-from tasks.egoschema import EgoSchema
-from tasks.msvd_qa import MSVDQA
-from tasks.mvbench import MVBench
-from tasks.perception_test import PerceptionTest
-from tasks.videochatgpt import VideoChatGPT
-from tasks.videomme import PARQUET, VideoMME, seq_frames
 
 from ._golden import GOLDEN, assert_same_text, cases, golden
 

@@ -3,7 +3,7 @@
 What this proves, for the 18 cases of golden/judge_messages.json (ActivityNet-QA/MSVD-QA's
 `prompt_gpt` and VCGBench's five `annotate` scripts; an ordinary input, one with braces, quotes,
 backslashes and a newline, and a non-ASCII one each):
-- the judge template each task uses (tasks._judged.QA_JUDGE, tasks.videochatgpt.JUDGE_FILES),
+- the judge template each task uses (harness.tasks._judged.QA_JUDGE, harness.tasks.videochatgpt.JUDGE_FILES),
   filled with the case's input, gives the official system and user messages exactly (the official
   `pred` is the model output as is);
 - the task's own `judge_items` builds those same fields from a result record;
@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 
 from harness.judge import TEMPLATE_DIR, Judge, JudgeConfig, load_template
-from tasks._judged import QA_JUDGE
-from tasks.activitynet_qa import ActivityNetQA
-from tasks.videochatgpt import JUDGE_FILES, VideoChatGPT
+from harness.tasks._judged import QA_JUDGE
+from harness.tasks.activitynet_qa import ActivityNetQA
+from harness.tasks.videochatgpt import JUDGE_FILES, VideoChatGPT
 
 from ._golden import assert_same_text, cases, golden
 

@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 import torch
 
+from harness.models.videollama2.processor import Processor, build_image_processor
 from harness.types import FramePolicy, Frames, MediaRef
 from harness.video import available_backends, read_frames
-from models.videollama2.processor import Processor, build_image_processor
 
 from ._golden import GOLDEN, PIXEL_DIFFS, REPO, cases, golden
 

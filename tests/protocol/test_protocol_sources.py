@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from harness import prompts
-from tasks.activitynet_qa import ActivityNetQA
-from tasks.egoschema import EgoSchema
-from tasks.msvd_qa import MSVDQA
-from tasks.mvbench import MVBench
-from tasks.perception_test import PerceptionTest
-from tasks.videochatgpt import VideoChatGPT
-from tasks.videomme import VideoMME
+from harness.tasks.activitynet_qa import ActivityNetQA
+from harness.tasks.egoschema import EgoSchema
+from harness.tasks.msvd_qa import MSVDQA
+from harness.tasks.mvbench import MVBench
+from harness.tasks.perception_test import PerceptionTest
+from harness.tasks.videochatgpt import VideoChatGPT
+from harness.tasks.videomme import VideoMME
 
 from ._golden import OFFICIAL_COMMIT, REPO, golden
 
