@@ -298,6 +298,7 @@ def test_prompt_fields_are_filled_in_one_pass_and_bounded():
     ("{'pred': 'yes', 'score': 4}", "pred_score", {"pred": "yes", "score": 4}),
     ("Verdict: {'Pred': 'No.', 'score': '2'} done", "pred_score", {"pred": "no", "score": 2}),
     ('{"score": 3.0}', "score", {"score": 3}),
+    ("{'pred': 'yes', 'score': 4.8}", "pred_score", {"pred": "yes", "score": 4}),  # truncated, as the seed's int()
     ("e.g. {'score': 9} but really {'score': 4}", "score", {"score": 4}),
     ("{'pred': 'maybe', 'score': 3}", "pred_score", None),
     ("{'pred': 'yes'}", "pred_score", None),

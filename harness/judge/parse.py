@@ -88,7 +88,8 @@ def _validate(obj: dict[Any, Any], schema: str) -> tuple[dict[str, Any] | None, 
     score = _number(d["score"])
     if score is None or not 0 <= score <= 5:  # NaN fails this too
         return None, f"score {d['score']!r} is not a number in 0..5"
-    out: dict[str, Any] = {"score": int(score) if score.is_integer() else score}
+    # The seed aggregates int(score): a judge that answers 4.8 (its own prompt's example) counts 4.
+    out: dict[str, Any] = {"score": int(score)}
     if "pred" in SCHEMAS[schema]:
         pred = d["pred"].strip().strip(".").lower() if isinstance(d["pred"], str) else None
         if pred not in ("yes", "no"):
