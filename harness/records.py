@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
+from .errors import DataError
+
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """All complete records of a JSONL file; a torn last line is ignored. Missing file -> []."""
@@ -45,23 +47,52 @@ def iter_records(path: Path) -> Iterator[dict[str, Any]]:
                 continue
 
 
-def index_keys(path: Path) -> Iterator[tuple[str, int, int]]:
+def index_keys(path: Path, unreadable: list[int] | None = None) -> Iterator[tuple[str, int, int]]:
     """(key, byte offset, length) of each complete record, in file order: lets a merge copy lines
-    without holding records in memory. Streamed, so the caller keeps the only index."""
+    without holding records in memory. Streamed, so the caller keeps the only index. The numbers of
+    complete lines that hold no readable record are appended to `unreadable` when given."""
     if not path.exists():
         return
     offset = 0
     with open(path, "rb") as f:
-        for raw in f:
+        for number, raw in enumerate(f, 1):
             if not raw.endswith(b"\n"):
                 return
             try:
                 key = json.loads(raw).get("key")
-            except (json.JSONDecodeError, AttributeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
                 key = None
             if isinstance(key, str):
                 yield key, offset, len(raw)
+            elif unreadable is not None:
+                unreadable.append(number)
             offset += len(raw)
+
+
+def check_records(path: Path) -> int:
+    """Read a finished samples file strictly: every line a complete JSON record with a string `id`,
+    no id twice. Returns the number of records; a DataError names the file and the line otherwise
+    (`harness score` refuses such a file rather than rewrite a record away)."""
+    hint = ("the file was changed after the run: restore it, or rerun the same `harness run` command into this "
+            "directory (it recomputes only the samples without a readable record)")
+    if not path.is_file():
+        raise DataError("the samples file is missing", file=str(path), hint=hint)
+    seen: dict[str, int] = {}
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            if not raw.endswith(b"\n"):
+                raise DataError(f"line {number} is cut short (no end of line)", file=str(path), hint=hint)
+            try:
+                rec = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise DataError(f"line {number} is not valid JSON ({e})", file=str(path), hint=hint) from None
+            sid = rec.get("id") if isinstance(rec, dict) else None
+            if not isinstance(sid, str):
+                raise DataError(f"line {number} is not a sample record (no string `id`)", file=str(path), hint=hint)
+            if sid in seen:
+                raise DataError(f"line {number} repeats sample {sid!r} of line {seen[sid]}", file=str(path), hint=hint)
+            seen[sid] = number
+    return len(seen)
 
 
 def _truncate_torn_tail(path: Path) -> None:
@@ -107,13 +138,29 @@ class RecordWriter:
         self.close()
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux says it (/proc), else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_lines(path: Path, chunks: Iterable[str]) -> None:
     """Write text chunks via a temp file + rename: readers see the old file or the new one,
-    never half; chunks are streamed, so nothing is joined in memory."""
+    never half; chunks are streamed, so nothing is joined in memory. The file gets the mode any
+    other tool would give it (0666 less the umask), not mkstemp's private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o666 & ~current_umask())
             for chunk in chunks:
                 f.write(chunk)
             f.flush()

@@ -1,4 +1,9 @@
-"""`harness score OUTDIR`: re-score saved predictions. Reads result files only, never a model."""
+"""`harness score OUTDIR`: re-score saved predictions. Reads result files only, never a model.
+
+A samples file is read strictly first: a missing file, a line that is not a complete JSON record, a
+sample twice, or a count that is not the one results.json recorded refuses the whole command (a
+DataError naming the file and the line) before anything is judged or rewritten.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig
+from ..errors import DataError
 from ..judge import JUDGE_DEVIATION
+from ..records import check_records
 from ..registry import get_task_class
 from ..results import load_results, write_results
 from ..runner import TaskRun, make_judge, task_entry, warn_substituted
@@ -14,9 +21,21 @@ from ..types import FramePolicy
 from .stage import score_file
 
 
+def check_samples(outdir: Path, results: dict[str, Any]) -> None:
+    """Every task's samples file is there, intact, and holds the records results.json counted."""
+    for name, entry in results["tasks"].items():
+        path = outdir / entry["samples_file"]
+        n = check_records(path)
+        if entry.get("n_samples") is not None and n != entry["n_samples"]:
+            raise DataError(f"{name}: the samples file holds {n} records, results.json counted {entry['n_samples']}",
+                            file=str(path), hint="restore the file, or rerun the same `harness run` command into this "
+                                                 "directory (it recomputes only the missing samples)")
+
+
 def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,
             progress: bool = True) -> tuple[dict[str, Any], RunConfig]:
     results = load_results(outdir)
+    check_samples(outdir, results)
     c = results["config"]
     cfg = RunConfig(output_dir=outdir, judge_spec=judge_spec, max_error_rate=max_error_rate,
                     max_unscored_rate=max_unscored_rate, progress=progress,
