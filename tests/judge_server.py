@@ -5,14 +5,21 @@ Serves /v1/chat/completions and the Azure path /openai/deployments/<dep>/chat/co
 judge: 'yes'/5 when the predicted answer equals the reference, else 'no'/0 (score-only prompts:
 5 or 1); `script(system, user)` may return the answer text instead. Faults come per request
 from a seeded RNG (`fault_rate`), or for the first `fail_first` requests of each distinct prompt.
+EXTRA_FAULTS are never drawn unless named in `faults`: a dropped connection, a 400 refusal of the
+request, and bodies past any sane size (`big` bytes of JSON whitespace before a valid completion:
+chunked, with a Content-Length, or gzip-compressed whatever the client accepts). `echo_key` puts
+the credential the client presented into the response's `model` field, as some proxies do.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -23,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("429", "500", "503", "hang", "truncated", "html", "prose", "wrong_keys", "out_of_range", "not_a_dict",
           "list", "empty", "no_choices")
+EXTRA_FAULTS = ("drop", "400", "big", "big_length", "gzip_bomb")
+PAD = b" " * (1 << 20)  # JSON whitespace, allocated once: a big body is written from it without new memory
 AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
@@ -39,10 +48,12 @@ def grade(system: str, user: str) -> str:
 class JudgeServer:
     def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS, seed: int = 0, latency: float = 0.0,
                  hang: float = 2.0, retry_after: str | None = "0.01", fail_first: int = 0, key: str | None = None,
-                 script: Callable[[str, str], str | None] | None = None, served_model: str | None = None):
+                 script: Callable[[str, str], str | None] | None = None, served_model: str | None = None,
+                 echo_key: bool = False, big: int = 32 << 20):
         self.fault_rate, self.faults, self.latency, self.hang = fault_rate, faults, latency, hang
         self.retry_after, self.fail_first, self.key, self.script = retry_after, fail_first, key, script
-        self.served_model = served_model
+        self.served_model, self.echo_key, self.big = served_model, echo_key, big
+        self._bomb: bytes | None = None
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0
@@ -96,6 +107,9 @@ class JudgeServer:
                     return self._error(404, "Resource not found (no api-version)")
                 if not azure and url.path != "/v1/chat/completions":
                     return self._error(404, f"no route {url.path}")
+                if fault == "drop":  # the connection closes without an answer
+                    self.close_connection = True
+                    return None
                 if server.key is not None and auth not in (server.key, f"Bearer {server.key}"):
                     # like some proxies, echo what was presented: the client must redact it
                     return self._error(401, f"Incorrect API key provided: {auth}")
@@ -105,6 +119,8 @@ class JudgeServer:
                 retry = {"Retry-After": server.retry_after} if server.retry_after is not None else {}
                 if fault == "429":
                     return self._error(429, "Rate limit reached, slow down", retry)
+                if fault == "400":
+                    return self._error(400, "The response was filtered due to the prompt triggering a content policy")
                 if fault in ("500", "503"):
                     return self._error(int(fault), "boom", retry if fault == "503" else None)
                 if fault == "hang":
@@ -117,6 +133,8 @@ class JudgeServer:
                            "not_a_dict": "I think the answer is correct.", "list": "['yes', 4]",
                            "empty": ""}.get(fault or "", content)
                 model = server.served_model or body["model"] + "-served"
+                if server.echo_key:
+                    model += f" ({auth})"
                 choices = [] if fault == "no_choices" else [
                     {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]
                 payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": model,
@@ -124,16 +142,56 @@ class JudgeServer:
                                       "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}}).encode()
                 if fault == "truncated":
                     payload = payload[: len(payload) // 2]
+                if fault in ("big", "big_length"):
+                    return self._send_big(payload, chunked=fault == "big")
+                if fault == "gzip_bomb":
+                    return self._send(200, server.bomb(), {"Content-Encoding": "gzip"})
                 self._send(200, payload)
+
+            def _send_big(self, payload: bytes, chunked: bool) -> None:
+                """`big` bytes of whitespace, then the payload: valid JSON, written from one buffer."""
+                pads, rest = divmod(server.big, len(PAD))
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    if chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                    else:
+                        self.send_header("Content-Length", str(server.big + len(payload)))
+                    self.end_headers()
+                    for piece in [PAD] * pads + [PAD[:rest]] * bool(rest) + [payload]:
+                        if chunked:
+                            self.wfile.write(b"%x\r\n" % len(piece))
+                        self.wfile.write(piece)
+                        if chunked:
+                            self.wfile.write(b"\r\n")
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                except OSError:  # the client stopped reading and closed the connection
+                    self.close_connection = True
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 512  # the default listen backlog (5) refuses bursts of 64 connections
             daemon_threads = True
 
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up mid-body
+                    super().handle_error(request, client_address)
+
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         # a short poll: shutdown() waits for the loop to notice, 0.5 s per server by default
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def bomb(self) -> bytes:
+        """`big` bytes of whitespace gzip-compressed (~1000:1), made once per server."""
+        if self._bomb is None:
+            out = io.BytesIO()
+            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=1) as f:
+                for _ in range(self.big // len(PAD)):
+                    f.write(PAD)
+            self._bomb = out.getvalue()
+        return self._bomb
 
     def __enter__(self) -> Self:
         self.thread.start()
