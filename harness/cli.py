@@ -33,6 +33,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-error-rate", type=float, default=0.0)
     p.add_argument("--max-unscored-rate", type=float, default=0.0)
     p.add_argument("--decode-workers", type=int, default=4)
+    p.add_argument("--overwrite", action="store_true",
+                   help="the output dir may hold another model's results or other tasks: remove them first")
     p.add_argument("--dry-run", action="store_true", help="print the plan; load no model")
     p.add_argument("--no-progress", action="store_true")
 
@@ -59,7 +61,7 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
                      gen_kwargs=gen, frames=FramePolicy.parse(a.frames) if a.frames else None,
                      task_options=options, splits=splits, judge_spec=a.judge, predict_only=a.predict_only,
                      max_error_rate=a.max_error_rate, max_unscored_rate=a.max_unscored_rate,
-                     decode_workers=a.decode_workers, progress=not a.no_progress)
+                     decode_workers=a.decode_workers, progress=not a.no_progress, overwrite=a.overwrite)
 
 
 def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:

@@ -35,6 +35,8 @@ class RunConfig:
     `frames`: override of the frame policy (else the model's, else the task's default).
     `task_options`: per task name, options such as {"videomme": {"subtitles": True}}.
     `splits`: per task name, a split other than the task's default.
+    `overwrite`: the output directory may hold another model's results or other tasks: every file
+    of the earlier run is removed first (else such a directory is refused; harness.rundir).
     """
 
     output_dir: Path
@@ -52,6 +54,7 @@ class RunConfig:
     decode_workers: int = 4
     merge_timeout: float = 3600.0
     progress: bool = True
+    overwrite: bool = False
 
     def public(self) -> dict[str, Any]:
         """What goes into results.json."""

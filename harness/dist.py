@@ -2,8 +2,8 @@
 
 Works under torchrun (RANK/WORLD_SIZE/LOCAL_RANK in the environment) with NCCL on GPUs and gloo
 on CPUs, inside an already-initialised process group (train-then-eval), or as a single process.
-Collectives are used only at start (a settings check); finished work is exchanged through
-per-rank files, so no rank ever blocks on a long gather.
+Collectives are used only at start (the output directory's lock and checks, a settings check);
+finished work is exchanged through per-rank files, so no rank ever blocks on a long gather.
 """
 
 from __future__ import annotations
@@ -88,3 +88,14 @@ def barrier(ctx: DistContext) -> None:
         import torch.distributed as dist
 
         dist.barrier()
+
+
+def broadcast(obj: Any, ctx: DistContext, src: int = 0) -> Any:
+    """Rank `src`'s object, on every rank (one collective; a no-op in a single process)."""
+    if not ctx.active:
+        return obj
+    import torch.distributed as dist
+
+    box = [obj if ctx.rank == src else None]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]

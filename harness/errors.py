@@ -33,6 +33,11 @@ class VideoError(DataError):
     """A video that is missing, corrupt, empty or cannot be decoded."""
 
 
+class OutputDirError(HarnessError):
+    """An output directory this run must not write: another run holds it, or it holds another model's or
+    another run's results (see harness.rundir)."""
+
+
 class ModelLoadError(HarnessError):
     """A checkpoint that cannot be loaded: missing shards, wrong shapes, unknown types."""
 

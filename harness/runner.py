@@ -1,9 +1,10 @@
 """`evaluate()`: load tasks, shard pending samples, infer, merge, score, write results.
 
-    plan (every rank reads the same files) -> barrier -> each rank infers its shard into
-    samples/<task>.rank<R>.jsonl -> rank 0 waits for the files to hold every pending key,
-    merges them into samples/<task>.jsonl, scores (judge outside the process group), writes
-    results.json.
+    lock the output directory (rank 0; harness.rundir) -> check what it holds (rank 0: another
+    model's results or other tasks are refused) -> plan (every rank reads the same files) -> barrier
+    -> each rank infers its shard into samples/<task>.rank<R>.jsonl -> rank 0 waits for the files to
+    hold every pending key, merges them into samples/<task>.jsonl, scores (judge outside the process
+    group), writes results.json.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .model import ModelAdapter
 from .records import index_keys, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
+from .rundir import claim, on_main, run_lock
 from .scoring import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
@@ -45,6 +47,8 @@ class TaskRun:
     keys: list[str] = field(default_factory=list)
     pending: list[tuple[Sample, str]] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
+    planned_for: str | None = None  # the fingerprint keys and pending were computed for
+    unreadable: dict[Path, list[int]] = field(default_factory=dict)  # complete lines with no readable record
 
 
 def build_task(name: str, cfg: RunConfig) -> Task:
@@ -79,14 +83,18 @@ def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
     return merged, sorted(merged.parent.glob(f"{name}.rank*.jsonl"))
 
 
-def _existing(outdir: Path, name: str) -> dict[str, tuple[Path, int, int]]:
+def _existing(outdir: Path, name: str,
+              unreadable: dict[Path, list[int]] | None = None) -> dict[str, tuple[Path, int, int]]:
     """key -> where its finished record lies (merged file first, then rank files). Only
     locations are held, so a 100k-sample task costs megabytes here, not gigabytes."""
     merged, rank_files = _paths(outdir, name)
     found: dict[str, tuple[Path, int, int]] = {}
     for path in [merged, *rank_files]:
-        for key, offset, length in index_keys(path):
+        bad: list[int] = []
+        for key, offset, length in index_keys(path, bad):
             found.setdefault(key, (path, offset, length))  # the first copy of a key wins
+        if bad and unreadable is not None:
+            unreadable[path] = bad
     return found
 
 
@@ -103,7 +111,8 @@ def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str]) -> I
             f.close()
 
 
-def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
+def plan_runs(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig) -> None:
+    """Keys and pending samples of each run, from the files in the output directory (no collective)."""
     fp = model.fingerprint()
     model_policy = model.frame_policy()
     for run in runs:
@@ -111,10 +120,35 @@ def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.Dis
         run.gen_kwargs = {**run.task.gen_kwargs, **cfg.gen_kwargs}
         run.deviations = deviations(run, model, model_policy)
         run.keys = [sample_key(fp, run, s) for s in run.samples]
-        done = _existing(cfg.output_dir, run.task.name)
+        run.unreadable = {}
+        done = _existing(cfg.output_dir, run.task.name, run.unreadable)
         run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done]
+        run.planned_for = fp
+
+
+def plan(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
+    plan_runs(runs, model, cfg)
+    if ctx.is_main:
+        for run in runs:
+            for path, lines in run.unreadable.items():
+                shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+                log.warning("%s: line(s) %s hold no readable record; their samples are computed again", path, shown)
     # Every rank must see the same pending lists before anyone appends to a rank file.
     dist.barrier(ctx)
+
+
+def prepare(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.DistContext) -> None:
+    """Before any inference, with the output directory locked: every rank checks it was started with
+    the same settings; rank 0 checks what the directory holds (harness.rundir.claim: another model's
+    results or other tasks are refused unless cfg.overwrite) and every rank learns the outcome; then
+    every rank plans. Nothing to do when the runs are planned for this model already."""
+    fp = model.fingerprint()
+    if runs and all(r.planned_for == fp for r in runs):
+        return
+    dist.check_same_settings({"model": fp, "tasks": [r.task.name for r in runs],
+                              "n": [len(r.samples) for r in runs], "config": cfg.public()}, ctx)
+    on_main(lambda: claim(cfg.output_dir, fp, model.name, [r.task.name for r in runs], cfg.overwrite), ctx)
+    plan(runs, model, cfg, ctx)
 
 
 def deviations(run: TaskRun, model: ModelAdapter, model_policy: FramePolicy | None) -> list[str]:
@@ -193,19 +227,24 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
              ctx: dist.DistContext | None = None) -> dict[str, Any] | None:
     """Run inference and scoring. Returns results on rank 0, None on the other ranks.
 
+    Holds the output directory (harness.rundir) for the whole run: a second run into it is refused.
     Callable from inside an existing torchrun/DDP job: it reuses the initialised process group
     and the already-loaded model.
     """
     ctx = ctx or dist.init_from_env()
+    with run_lock(cfg.output_dir, ctx):
+        return _evaluate(model, tasks, cfg, ctx)
+
+
+def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
+              ctx: dist.DistContext) -> dict[str, Any] | None:
     runs = [t if isinstance(t, TaskRun) else load_task(t, cfg) for t in tasks]
     judges = {r.task.name: make_judge(r.task, cfg) for r in runs}
     if ctx.is_main:
         for j in judges.values():
             if j is not None:
                 j.preflight()  # fail on missing credentials before any inference
-    dist.check_same_settings({"model": model.fingerprint(), "tasks": [r.task.name for r in runs],
-                              "n": [len(r.samples) for r in runs], "config": cfg.public()}, ctx)
-    plan(runs, model, cfg, ctx)
+    prepare(runs, model, cfg, ctx)
     t0 = time.perf_counter()
     for run in runs:
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
@@ -220,6 +259,7 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     entries = {}
     for run in runs:
         run.pending, run.samples = [], []  # inference is done: free them before merging
+        run.planned_for = None  # what is left of this TaskRun is not a plan for another evaluate()
         merged = _wait_and_merge(run, cfg)
         records = score_file(run.task, merged, judges[run.task.name], cfg.progress)
         warn_substituted(run.task.name, judges[run.task.name])

@@ -11,6 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.config import RunConfig
+from harness.errors import OutputDirError
 from harness.records import read_records
 from harness.runner import evaluate
 from tests.toy import HashAdapter
@@ -50,7 +51,11 @@ def test_rerun_recomputes_nothing_and_a_changed_setting_only_what_it_affects(tmp
     bigger = HashAdapter()
     run_toy(tmp_path, bigger, n=20)
     other_model = HashAdapter(tag="v2")
-    run_toy(tmp_path, other_model, n=20)
+    with pytest.raises(OutputDirError, match="fingerprint hash-v1"):  # never over another model's results
+        run_toy(tmp_path, other_model, n=20)
+    assert other_model.calls == 0
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 20}}, progress=False, overwrite=True)
+    assert evaluate(other_model, [TOY], cfg)["model"]["fingerprint"] == "hash-v2"
     assert other_model.calls == 20  # a different model never reuses another's predictions
 
 

@@ -54,19 +54,30 @@ class ToyTask(Task):
         return {**mcq_accuracy(records), "by_subset": grouped(records, lambda r: r["subset"], mcq_accuracy)}
 
 
+class ToyTask2(ToyTask):
+    """The toy task under another name: a second task for output-directory tests."""
+
+    name: ClassVar[str] = "toy2"
+
+
 class HashAdapter(ModelAdapter):
     """Answers a letter chosen by a hash of the prompt (or 'pass' to fail parsing for some).
 
     `sleep` seconds per request make a run slow enough to kill midway. Batch-independent by design.
+    `loads` / `generated` count, over the whole process, the adapters built (a model load) and the
+    requests answered: the CLI builds its own adapter, so in-process CLI tests read these.
     """
 
     name = "hash"
+    loads: ClassVar[int] = 0
+    generated: ClassVar[int] = 0
 
     def __init__(self, batch_size: int = 4, sleep: float = 0.0, tag: str = "v1"):
         self.batch_size = int(batch_size)
         self.sleep = float(sleep)
         self.args = {"batch_size": self.batch_size, "tag": tag}
         self.calls = 0
+        HashAdapter.loads += 1
 
     def fingerprint(self) -> str:
         return "hash-" + self.args["tag"]
@@ -78,6 +89,7 @@ class HashAdapter(ModelAdapter):
         out = []
         for r in requests:
             self.calls += 1
+            HashAdapter.generated += 1
             if self.sleep:
                 time.sleep(self.sleep)
             h = int(hashlib.sha256(r.text.encode()).hexdigest(), 16)

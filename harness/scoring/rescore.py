@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import dist
 from ..config import RunConfig
 from ..errors import DataError
 from ..judge import JUDGE_DEVIATION
 from ..records import check_records
 from ..registry import get_task_class
 from ..results import load_results, write_results
+from ..rundir import run_lock
 from ..runner import TaskRun, make_judge, task_entry, warn_substituted
 from ..types import FramePolicy
 from .stage import score_file
@@ -34,6 +36,14 @@ def check_samples(outdir: Path, results: dict[str, Any]) -> None:
 
 def rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,
             progress: bool = True) -> tuple[dict[str, Any], RunConfig]:
+    if not (outdir / "results.json").exists():
+        load_results(outdir)  # the error naming what is missing, without creating the directory's lock
+    with run_lock(outdir, dist.DistContext()):  # no run may write here while the files are re-scored
+        return _rescore(outdir, judge_spec, max_error_rate, max_unscored_rate, progress)
+
+
+def _rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_unscored_rate: float,
+             progress: bool) -> tuple[dict[str, Any], RunConfig]:
     results = load_results(outdir)
     check_samples(outdir, results)
     c = results["config"]

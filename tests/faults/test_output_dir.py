@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from harness.cli import main
+from harness.records import read_records
+from tests.toy import HashAdapter
 
+REPO = Path(__file__).resolve().parents[2]
 TOY = "tests.toy:ToyTask"
-NAMES = {TOY: "toy"}
+TOY2 = "tests.toy:ToyTask2"
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+NAMES = {TOY: "toy", TOY2: "toy2"}
 
 
 def run_args(out: Path, tasks: str = TOY, tag: str = "v1", n: int = 12) -> list[str]:
@@ -23,6 +37,70 @@ def run_args(out: Path, tasks: str = TOY, tag: str = "v1", n: int = 12) -> list[
 
 def results(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
+
+
+# -- item 1: two runs into one --output-dir ------------------------------------------------------
+
+def cli(out: Path, sleep: float, nproc: int = 1) -> list[str]:
+    launch = [sys.executable, "-m", "harness"] if nproc == 1 else [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "harness"]
+    return launch + ["run", "--model", "tests.toy:HashAdapter", "--model-args", f"batch_size=2,sleep={sleep}",
+                     "--tasks", TOY, "--task-args", "toy:n=60", "--output-dir", str(out), "--no-progress"]
+
+
+def test_item1_a_second_run_into_a_busy_output_dir_is_refused_naming_the_holder(tmp_path):
+    out = tmp_path / "out"
+    holder = subprocess.Popen(cli(out, sleep=1.0), cwd=REPO, env=env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not read_records(out / "samples" / "toy.rank0.jsonl"):  # the holder is inferring
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.05)
+        second = subprocess.run(cli(out, sleep=0), cwd=REPO, env=env(), capture_output=True, text=True, timeout=30,
+                                check=False)
+        assert second.returncode == 2, (second.returncode, second.stderr[-2000:])
+        assert f"pid {holder.pid}" in second.stderr and "Traceback" not in second.stderr
+        # Under torchrun rank 0 asks for the lock and every rank learns the answer: none is left waiting.
+        ranks = subprocess.run(cli(out, sleep=0, nproc=2), cwd=REPO, env=env(), capture_output=True, text=True,
+                               timeout=90, check=False)
+        assert ranks.returncode != 0 and f"pid {holder.pid}" in ranks.stderr, ranks.stderr[-2000:]
+        assert holder.poll() is None  # both were refused while the first run held the directory
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)  # dies holding the lock: the kernel releases it
+        holder.wait()
+    rerun = subprocess.run(cli(out, sleep=0), cwd=REPO, env=env(), capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    ids = [r["id"] for r in read_records(out / "samples" / "toy.jsonl")]
+    assert len(ids) == len(set(ids)) == 60 and results(out)["tasks"]["toy"]["n_samples"] == 60
+
+
+# -- item 3: another model's, or an older run's, files -----------------------------------------
+
+def test_item3_another_models_dir_is_refused_and_no_older_task_is_left_undescribed(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(run_args(out, tag="v1")) == 0
+    capsys.readouterr()
+    assert main(run_args(out, tag="v2")) == 2
+    err = capsys.readouterr().err
+    assert "hash-v1" in err and "hash-v2" in err and "--overwrite" in err
+    assert results(out)["model"]["fingerprint"] == "hash-v1"
+    assert main(run_args(out, tag="v2") + ["--overwrite"]) == 0
+    assert results(out)["model"]["fingerprint"] == "hash-v2"
+    # The same model on another task: toy's files would stay with results.json describing toy2 only.
+    capsys.readouterr()
+    assert main(run_args(out, TOY2, tag="v2")) == 2
+    err = capsys.readouterr().err
+    assert "toy" in err and "--tasks" in err
+    assert set(results(out)["tasks"]) == {"toy"} and (out / "samples" / "toy.jsonl").exists()
+    before = HashAdapter.generated
+    assert main(run_args(out, f"{TOY},{TOY2}", tag="v2")) == 0
+    assert HashAdapter.generated - before == 12  # toy2 only: toy's finished samples are reused
+    assert set(results(out)["tasks"]) == {"toy", "toy2"}
+    assert main(run_args(out, TOY2, tag="v2") + ["--overwrite"]) == 0  # toy's files go with --overwrite
+    assert set(results(out)["tasks"]) == {"toy2"}
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["toy2.jsonl"]
 
 
 # -- item 4: `harness score` on damaged sample files --------------------------------------------
