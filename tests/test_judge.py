@@ -252,13 +252,13 @@ def test_judge_deviations_name_what_differs_from_the_published_setting():
 
 
 def test_retry_unscored_asks_again_what_a_previous_run_left_unscored(tmp_path):
-    with JudgeServer(faults=("500",), fault_rate=1.0) as server:
+    with JudgeServer(faults=("500",), fault_rate=1.0) as server:  # one endpoint: verdicts are cached per endpoint
         assert all(v.data is None for v in judge(server, tmp_path, retries=0).run(items(5), progress=False))
-    with JudgeServer() as server:
+        server.fault_rate = 0.0
         assert all(v.data is None for v in judge(server, tmp_path).run(items(5), progress=False))  # cached as unscored
-        assert server.requests == 0
-        assert all(v.data is not None for v in judge(server, tmp_path, retry_unscored=True).run(items(5), progress=False))
         assert server.requests == 5
+        assert all(v.data is not None for v in judge(server, tmp_path, retry_unscored=True).run(items(5), progress=False))
+        assert server.requests == 10
 
 
 def test_run_works_from_inside_an_event_loop(tmp_path):

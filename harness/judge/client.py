@@ -14,10 +14,10 @@ import json
 import os
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import JudgeError
-from .provider import MAX_WAIT, Completion, JudgeProvider, ProviderError
+from .provider import MAX_MODEL_CHARS, MAX_WAIT, Completion, JudgeProvider, ProviderError
 
 if TYPE_CHECKING:
     from .config import JudgeConfig
@@ -66,12 +66,22 @@ def public_endpoint(config: JudgeConfig) -> dict[str, Any]:
             "key_env": env, "key_set": bool(api_key(config.provider))}
 
 
-def redact(text: str) -> str:
-    """`text` with any configured key replaced: servers and proxies sometimes echo headers back."""
-    for env in KEY_ENV.values():
-        key = os.environ.get(env)
-        if key and len(key) >= 4:
-            text = text.replace(key, "[redacted]")
+def secrets(config: JudgeConfig | None = None) -> list[str]:
+    """What must never be written: the keys in the environment, and the password and query values
+    of the configured endpoint URL (a proxy's token), longest first."""
+    found = [os.environ.get(env) for env in KEY_ENV.values()]
+    url = endpoint(config) if config is not None else None
+    if url:
+        parts = urlsplit(url)
+        found += [parts.password, *(v for _, v in parse_qsl(parts.query))]
+    return sorted({s for s in found if s and len(s) >= 4}, key=len, reverse=True)
+
+
+def redact(text: str, config: JudgeConfig | None = None) -> str:
+    """`text` with every secret replaced: servers and proxies sometimes echo headers back, in an
+    error message or even in the `model` field of a completion."""
+    for secret in secrets(config):
+        text = text.replace(secret, "[redacted]")
     return text
 
 
@@ -129,8 +139,15 @@ class OpenAIProvider(JudgeProvider):
     def public(self) -> dict[str, Any]:
         return public_endpoint(self.config)
 
+    def cache_scope(self) -> str:
+        return (public_endpoint(self.config)["base_url"] or "").rstrip("/")
+
     def redact(self, text: str) -> str:
-        return redact(text)
+        return redact(text, self.config)
+
+    def _clip(self, text: Any, n: int) -> str:
+        """Redacted first, then cut: a cut first can leave the start of a key that no longer matches."""
+        return self.redact(str(text))[:n]
 
     def estimate_cost(self, tokens: dict[str, dict[str, int]]) -> float | None:
         return estimate_cost(tokens)
@@ -151,21 +168,24 @@ class OpenAIProvider(JudgeProvider):
         except openai.APIStatusError as e:
             code = e.status_code
             if code in FATAL:
-                raise ProviderError(f"the judge endpoint answered HTTP {code}: {FATAL[code]} ({str(e.message)[:200]})",
+                raise ProviderError(f"the judge endpoint answered HTTP {code}: {FATAL[code]} ({self._clip(e.message, 200)})",
                                     fatal=True, hint="check the key variable, --judge model= (Azure: the deployment "
                                                      "name), base_url and api_version") from None
             reason = f"HTTP {code}" + (" rate limited" if code == 429 else "")
             if code in NOT_RETRIED:
-                raise ProviderError(f"{reason}: {str(e.message)[:200]}", retry=False) from None
+                raise ProviderError(f"{reason}: {self._clip(e.message, 200)}", retry=False) from None
             raise ProviderError(reason, wait=retry_after(getattr(e.response, "headers", None))) from None
         except openai.APIConnectionError as e:
             raise ProviderError(f"connection failed: {type(e).__name__}") from None
         except openai.OpenAIError as e:
-            raise ProviderError(f"bad response: {type(e).__name__}: {str(e)[:80]}") from None
+            raise ProviderError(f"bad response: {type(e).__name__}: {self._clip(e, 80)}") from None
         try:
-            return _read(_decode(raw))
+            answer = _read(_decode(raw))
         except ValueError as e:  # a 200 whose body is not a chat completion
-            raise ProviderError(f"bad response: ValueError: {str(e)[:80]}") from None
+            raise ProviderError(f"bad response: ValueError: {self._clip(e, 80)}") from None
+        if answer.model is not None:
+            answer.model = self._clip(answer.model, MAX_MODEL_CHARS)
+        return answer
 
     async def close(self) -> None:
         if self._client is not None:

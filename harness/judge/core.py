@@ -1,10 +1,13 @@
 """The one GPT judge every judged task uses: OpenAI, Azure OpenAI or any compatible base_url.
 
 Async with a concurrency limit, bounded retries with backoff that honours Retry-After, a hard
-per-request timeout, answers parsed as data (never eval), a persistent content-keyed cache, and
-`unscored` (with its reason) for anything that still fails: never a 0, never a pass. A refused
-credential or a missing model/deployment (401/403/404) stops the run with a JudgeError instead:
-that is configuration, not a property of any one answer.
+per-request timeout, answers parsed as data (never eval), a persistent cache keyed by content and
+endpoint, and `unscored` (with its reason) for anything that still fails: never a 0, never a pass.
+A refused credential or a missing model/deployment (401/403/404) stops the run with a JudgeError
+instead: that is configuration, not a property of any one answer.
+
+Every string that comes from the endpoint (model names, error texts, answers quoted in reasons) is
+redacted before it reaches a verdict, the cache, stats or a log.
 """
 
 from __future__ import annotations
@@ -68,11 +71,12 @@ class Judge:
 
     def cache_key(self, item: JudgeItem) -> str:
         # Content key: everything that shapes the answer. The judge model *as returned by the API*
-        # is only known after a call, so the lookup uses the configured model (with provider and
-        # sampling settings) and the returned model is stored in the entry and in every result.
+        # is only known after a call, so the lookup uses the endpoint (base URL, never a credential)
+        # and the configured model (Azure: the deployment) with the provider and sampling settings;
+        # the returned model is stored in the entry and in every result.
         c, t = self.config, self.template(item.template)
-        blob = json.dumps([c.provider, c.model, c.temperature, c.top_p, c.max_tokens, t.name, t.hash, item.fields],
-                          sort_keys=True, ensure_ascii=False)
+        blob = json.dumps([c.provider, self.provider.cache_scope(), c.model, c.temperature, c.top_p, c.max_tokens,
+                           t.name, t.hash, item.fields], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     # -- running -------------------------------------------------------------------------------
@@ -96,8 +100,8 @@ class Judge:
                 continue
             hit = self.cache.get(key)
             if hit is not None and (hit.get("data") is not None or not self.config.retry_unscored):
-                done[key] = Verdict(hit.get("data"), hit.get("reason"), hit.get("model"), True,
-                                    hit.get("usage") or {}, hit.get("template_hash"))
+                done[key] = Verdict(hit.get("data"), self._clean(hit.get("reason")), self._clean(hit.get("model")),
+                                    True, hit.get("usage") or {}, hit.get("template_hash"))
             else:
                 todo[key] = item
         if todo:
@@ -159,19 +163,19 @@ class Judge:
                 last = f"timed out after {c.timeout:g} s"
             except ProviderError as e:
                 if e.fatal:
-                    raise JudgeError(self.provider.redact(e.reason), hint=e.hint) from None
-                last = e.reason
+                    raise JudgeError(self._clean(e.reason), hint=e.hint) from None
+                last = self._clean(e.reason)
                 if not e.retry:
                     return self._unscored(last, model, usage, t)
                 wait = wait if e.wait is None else min(MAX_WAIT, e.wait)  # the server knows when it can take us again
             else:
-                model = answer.model or model
+                model = self._clean(answer.model) or model
                 usage.update(answer.usage)
                 self._tokens.setdefault(model or c.model, Counter()).update(answer.usage)
                 data, problem = parse_verdict(answer.text, t.schema)
                 if data is not None:
                     return Verdict(data, None, model, False, dict(usage), t.hash)
-                last = f"unparseable answer: {problem}; got {str(answer.text)[:80]!r}"
+                last = f"unparseable answer: {problem}; got {self._clean(str(answer.text))[:80]!r}"
                 wait = min(wait, c.backoff)  # a bad answer is not server load: ask again soon
             if attempt < c.retries:
                 self._stats["retries"] += 1
@@ -188,7 +192,11 @@ class Judge:
         return body
 
     def _unscored(self, reason: str, model: str | None, usage: Counter[str], t: Template) -> Verdict:
-        return Verdict(None, self.provider.redact(reason), model, False, dict(usage), t.hash)
+        return Verdict(None, self._clean(reason), model, False, dict(usage), t.hash)
+
+    def _clean(self, text: Any) -> Any:
+        """A string from the endpoint as it may be kept: redacted (None stays None)."""
+        return self.provider.redact(text) if isinstance(text, str) else text
 
     def substituted(self) -> list[str]:
         """Models the endpoint answered with other than the one asked for: a snapshot behind an

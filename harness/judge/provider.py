@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .config import JudgeConfig
 
 MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays bounded
+MAX_MODEL_CHARS = 200  # a model name as the endpoint returns it, kept in every record
 
 
 @dataclass
@@ -51,6 +52,11 @@ class JudgeProvider:
         """The endpoint as results.json records it: never a credential."""
         return {}
 
+    def cache_scope(self) -> str:
+        """The endpoint as the cache key names it (for Azure the deployment is the config's model,
+        in the key too): verdicts of one endpoint are never reused for another. Never a credential."""
+        return str(self.public().get("base_url") or "")
+
     async def complete(self, body: dict[str, Any]) -> Completion:
         """Send one chat request (model, messages, sampling fields) and return the completion, or
         raise ProviderError. Must not retry on its own: the judge's retries are bounded and logged."""
@@ -60,7 +66,9 @@ class JudgeProvider:
         """Release connections at the end of a judged run."""
 
     def redact(self, text: str) -> str:
-        """`text` with any credential this provider knows replaced (servers sometimes echo them)."""
+        """`text` with any credential this provider knows replaced (servers sometimes echo them).
+        The judge passes every string from the endpoint through it before it reaches a verdict, the
+        cache, stats or a log; a provider redacts its own error texts before cutting them short."""
         return text
 
     def estimate_cost(self, tokens: dict[str, dict[str, int]]) -> float | None:

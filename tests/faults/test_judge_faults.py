@@ -1,0 +1,100 @@
+"""The judge against an endpoint that misbehaves (issue 19, items 5-9): a key echoed in what it
+returns, another endpoint behind the same model name, failures that are over when it comes back,
+an endpoint that keeps refusing, a body of any size. Through the real openai client against the
+local fault-injecting server (tests/judge_server.py, 127.0.0.1 only); timeouts and backoff tiny."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.judge import Judge, JudgeConfig, JudgeItem
+from tests.judge_server import JudgeServer
+
+KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
+QA = "activitynet_qa.txt"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+def items(n: int, tag: str = "") -> list[JudgeItem]:
+    return [JudgeItem(QA, {"question": f"{tag}q{i}", "answer": f"a{i % 7}", "prediction": f"a{i % 5}"})
+            for i in range(n)]
+
+
+def judge(url: str, cache: Path, **kw) -> Judge:
+    # a 2 s timeout: on a loaded 2-core machine a healthy answer can take longer than 0.5 s
+    settings = {"concurrency": 8, "retries": 2, "timeout": 2.0, "backoff": 0.001, **kw}
+    return Judge(JudgeConfig(provider="openai", model="judge-x", base_url=url + "/v1", **settings), cache)
+
+
+def everything_written(*roots: Path) -> bytes:
+    return b"".join(f.read_bytes() for root in roots for f in root.rglob("*") if f.is_file())
+
+
+# -- 5: a credential echoed by the endpoint -----------------------------------------------------------
+def test_a_key_echoed_by_the_endpoint_reaches_no_result_sample_cache_or_stat(tmp_path, monkeypatch, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    # the model field echoes the Authorization header; unparseable answers echo the key after 70
+    # characters, where a reason cut at 80 characters before redaction keeps the key's first 10
+    def script(system: str, user: str) -> str | None:
+        return "x" * 70 + KEY + " and no verdict" if "q1" in user else None
+
+    with JudgeServer(echo_key=True, script=script) as server:
+        j = judge(server.url, tmp_path / "direct", retries=0)
+        verdicts = j.run(items(3), progress=False)
+        code = main(["run", "--model", "oracle", "--tasks", "activitynet_qa", "--output-dir", str(tmp_path / "o"),
+                     "--no-progress", "--max-unscored-rate", "1",
+                     "--judge", f"base_url={server.url}/v1,timeout=2,backoff=0.001,concurrency=8"])
+    assert code == 0 and server.requests > 3
+    assert verdicts[0].model == "judge-x-served (Bearer [redacted])" and verdicts[1].data is None
+    printed = capsys.readouterr()
+    text = (json.dumps([v.__dict__ for v in verdicts]) + json.dumps(j.stats()) + printed.out + printed.err
+            + caplog.text).encode() + everything_written(tmp_path)
+    assert (tmp_path / "o" / "results.json").exists() and any(tmp_path.rglob("judge.sqlite"))
+    assert KEY[:10].encode() not in text  # not the key, nor any part of it a truncation left
+    res = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert res["tasks"]["activitynet_qa"]["judge"]["stats"]["models_returned"] == [
+        "gpt-3.5-turbo-0125-served (Bearer [redacted])"]
+
+
+# -- 6: the endpoint is part of the cache key ----------------------------------------------------------
+def test_verdicts_from_one_endpoint_are_never_reused_for_another(tmp_path):
+    with JudgeServer() as a, JudgeServer(script=lambda s, u: "{'pred': 'yes', 'score': 5}") as b:
+        first = judge(a.url, tmp_path).run(items(6), progress=False)
+        again = judge(a.url, tmp_path).run(items(6), progress=False)  # the same endpoint: all cached
+        assert a.requests == 6 and all(v.cached for v in again)
+        other = judge(b.url, tmp_path).run(items(6), progress=False)  # same model name, another server
+        assert b.requests == 6 and not any(v.cached for v in other)
+        assert [v.data for v in other] != [v.data for v in first]
+
+
+def test_the_cache_key_names_the_endpoint_and_deployment_never_a_credential(tmp_path, monkeypatch):
+    it = items(1)[0]
+
+    def key(**cfg) -> str:
+        return Judge(JudgeConfig(**cfg), tmp_path).cache_key(it)
+
+    base = key(base_url="https://judge.example/v1")
+    assert key(base_url="https://user:secret@judge.example/v1?token=abc") == base  # credentials are not the endpoint
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-another-key-entirely")
+    assert key(base_url="https://judge.example/v1") == base
+    assert len({base, key(base_url="https://other.example/v1"), key(base_url="https://judge.example:8443/v1"),
+                key()}) == 4  # key(): api.openai.com
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-1")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-02-01")
+    az = key(provider="azure", model="dep1", base_url="https://a.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-2")
+    assert key(provider="azure", model="dep1", base_url="https://a.openai.azure.com") == az
+    assert len({az, key(provider="azure", model="dep1", base_url="https://b.openai.azure.com"),
+                key(provider="azure", model="dep2", base_url="https://a.openai.azure.com")}) == 3
