@@ -3,8 +3,8 @@
     lock the output directory (rank 0; harness.rundir) -> check what it holds (rank 0: another
     model's results or other tasks are refused) -> plan (every rank reads the same files) -> barrier
     -> each rank infers its shard into samples/<task>.rank<R>.jsonl -> rank 0 waits for the files to
-    hold every pending key, merges them into samples/<task>.jsonl, scores (judge outside the process
-    group), writes results.json.
+    hold every pending key, merges them into samples/<task>.jsonl with the labels loaded now, scores
+    (judge outside the process group), writes results.json.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class TaskRun:
     keys: list[str] = field(default_factory=list)
     pending: list[tuple[Sample, str]] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
+    # key -> (target, subset) as loaded now: scoring uses these, not the ones stored with a prediction
+    labels: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     planned_for: str | None = None  # the fingerprint keys and pending were computed for
     unreadable: dict[Path, list[int]] = field(default_factory=dict)  # complete lines with no readable record
 
@@ -69,13 +71,18 @@ def media_missing(samples: list[Sample]) -> list[tuple[str, str]]:
             if s.media is not None and not s.error and not os.path.exists(s.media.path)]
 
 
-def sample_key(model_fp: str, run: TaskRun, sample: Sample) -> str:
-    """Resume key: everything that determines this sample's prediction, and nothing else."""
+def sample_key(model_fp: str, run: TaskRun, sample: Sample, oracle: bool = False) -> str:
+    """Resume key: everything that determines this sample's prediction, and nothing else. The label
+    is not in it (a corrected label is re-scored, not re-inferred), except for a test adapter that is
+    handed the label (`needs_oracle`): its prediction depends on it."""
     t = run.task
-    return stable_hash({"model": model_fp, "task": t.name, "version": t.version, "split": t.split,
-                        "options": t.options, "id": sample.id, "frames": str(run.policy),
-                        "prompt": t.template_hash() if t.prompt_file else None, "gen": run.gen_kwargs,
-                        "sample": stable_hash([sample.question, sample.options, sample.media and sample.media.path])})
+    key = {"model": model_fp, "task": t.name, "version": t.version, "split": t.split,
+           "options": t.options, "id": sample.id, "frames": str(run.policy),
+           "prompt": t.template_hash() if t.prompt_file else None, "gen": run.gen_kwargs,
+           "sample": stable_hash([sample.question, sample.options, sample.media and sample.media.path])}
+    if oracle:
+        key["answer"] = sample.answer
+    return stable_hash(key)
 
 
 def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
@@ -98,28 +105,39 @@ def _existing(outdir: Path, name: str,
     return found
 
 
-def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str]) -> Iterator[dict[str, Any]]:
+def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str],
+                  labels: dict[str, tuple[Any, Any]] | None = None,
+                  relabelled: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The records of `keys` in order; with `labels`, each gets the target and subset loaded now
+    (the ids of records whose stored ones differed are appended to `relabelled`)."""
     handles: dict[Path, Any] = {}
     try:
         for k in keys:
             path, offset, length = found[k]
             f = handles.get(path) or handles.setdefault(path, open(path, "rb"))  # noqa: SIM115 - closed below
             f.seek(offset)
-            yield json.loads(f.read(length))
+            rec = json.loads(f.read(length))
+            if labels is not None and k in labels:
+                target, subset = labels[k]
+                if (rec.get("target"), rec.get("subset")) != (target, subset) and relabelled is not None:
+                    relabelled.append(rec.get("id"))
+                rec["target"], rec["subset"] = target, subset
+            yield rec
     finally:
         for f in handles.values():
             f.close()
 
 
 def plan_runs(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig) -> None:
-    """Keys and pending samples of each run, from the files in the output directory (no collective)."""
+    """Keys, labels and pending samples of each run, from the files in the output directory (no collective)."""
     fp = model.fingerprint()
     model_policy = model.frame_policy()
     for run in runs:
         run.policy = cfg.frames or model_policy or run.task.default_frames
         run.gen_kwargs = {**run.task.gen_kwargs, **cfg.gen_kwargs}
         run.deviations = deviations(run, model, model_policy)
-        run.keys = [sample_key(fp, run, s) for s in run.samples]
+        run.keys = [sample_key(fp, run, s, model.needs_oracle) for s in run.samples]
+        run.labels = {k: (s.answer, s.subset) for s, k in zip(run.samples, run.keys)}
         run.unreadable = {}
         done = _existing(cfg.output_dir, run.task.name, run.unreadable)
         run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done]
@@ -167,7 +185,8 @@ def deviations(run: TaskRun, model: ModelAdapter, model_policy: FramePolicy | No
 
 
 def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
-    """Rank 0: wait (polling files, no collective) until every key is on disk, then merge."""
+    """Rank 0: wait (polling files, no collective) until every key is on disk, then merge, each
+    record with the label loaded now."""
     name = run.task.name
     deadline = time.monotonic() + cfg.merge_timeout
     while True:
@@ -180,9 +199,15 @@ def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
                                hint="a rank died; rerun the same command to finish only the missing samples")
         time.sleep(1.0)
     merged, rank_files = _paths(cfg.output_dir, name)
-    write_records(merged, _crash_midway(_merged_lines(found, run.keys), "mid_merge", len(run.keys)))
+    relabelled: list[str] = []
+    write_records(merged, _crash_midway(_merged_lines(found, run.keys, run.labels, relabelled), "mid_merge",
+                                        len(run.keys)))
     for p in rank_files:  # safe: everything they held that is still wanted is in the merged file
         p.unlink(missing_ok=True)
+    if relabelled:
+        more = f" and {len(relabelled) - 5} more" if len(relabelled) > 5 else ""
+        log.warning("%s: the label of %d sample(s) changed since their prediction was made (%s%s): scored with "
+                    "the labels loaded now, nothing recomputed", name, len(relabelled), ", ".join(relabelled[:5]), more)
     return merged
 
 

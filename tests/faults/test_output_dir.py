@@ -13,8 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.cli import main
+from harness.config import RunConfig
 from harness.records import read_records
+from harness.runner import evaluate, load_task
 from tests.toy import HashAdapter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,6 +78,27 @@ def test_item1_a_second_run_into_a_busy_output_dir_is_refused_naming_the_holder(
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     ids = [r["id"] for r in read_records(out / "samples" / "toy.jsonl")]
     assert len(ids) == len(set(ids)) == 60 and results(out)["tasks"]["toy"]["n_samples"] == 60
+
+
+# -- item 2: a corrected label ------------------------------------------------------------------
+
+def test_item2_a_corrected_label_changes_the_score_without_inference(tmp_path):
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 12}}, progress=False)
+    first = evaluate(HashAdapter(), [TOY], cfg)["tasks"]["toy"]
+    recs = read_records(tmp_path / "out" / "samples" / "toy.jsonl")
+    wrong = next(r for r in recs if r["state"] == "scored" and not r["correct"])
+    run = load_task(TOY, cfg)  # the annotation, corrected: the model's answer was right after all
+    sample = next(s for s in run.samples if s.id == wrong["id"])
+    sample.answer = wrong["parsed"]
+    model = HashAdapter()
+    second = evaluate(model, [run], cfg)["tasks"]["toy"]
+    assert model.calls == 0  # no inference is redone for a label
+    fixed = next(r for r in read_records(tmp_path / "out" / "samples" / "toy.jsonl") if r["id"] == wrong["id"])
+    assert fixed["target"] == wrong["parsed"] and fixed["correct"] is True
+    assert second["metrics"]["accuracy"] == pytest.approx(first["metrics"]["accuracy"] + 1 / 12, abs=1e-6)
+    # `harness score` reads files only: it scores the labels the last run stored.
+    assert main(["score", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert results(tmp_path / "out")["tasks"]["toy"]["metrics"]["accuracy"] == second["metrics"]["accuracy"]
 
 
 # -- item 3: another model's, or an older run's, files -----------------------------------------
