@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import os
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import JudgeError
-from .provider import MAX_MODEL_CHARS, MAX_WAIT, Completion, JudgeProvider, ProviderError
+from .provider import MAX_MODEL_CHARS, Completion, JudgeProvider, ProviderError
 
 if TYPE_CHECKING:
     from .config import JudgeConfig
@@ -220,20 +221,25 @@ def _count(value: Any) -> int:
 
 
 def retry_after(headers: Any) -> float | None:
-    """Seconds the server asked us to wait: retry-after-ms, Retry-After seconds or HTTP date."""
+    """Seconds the server asked us to wait: retry-after-ms, Retry-After seconds or HTTP date, as it
+    said (the judge caps what it waits, and takes a wait past the cap as a refusal)."""
     headers = headers or {}
     try:
         if headers.get("retry-after-ms"):
-            return min(MAX_WAIT, max(0.0, float(headers["retry-after-ms"]) / 1000))
+            return _finite(float(headers["retry-after-ms"]) / 1000)
         value = headers.get("retry-after")
         if value:
             try:
-                return min(MAX_WAIT, max(0.0, float(value)))
+                return _finite(float(value))
             except ValueError:
-                return min(MAX_WAIT, max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time()))
-    except (ValueError, TypeError):
+                return _finite(email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (ValueError, TypeError, OverflowError):
         pass
     return None
+
+
+def _finite(seconds: float) -> float | None:
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def estimate_cost(tokens: dict[str, Any]) -> float | None:

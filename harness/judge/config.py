@@ -32,6 +32,10 @@ class JudgeConfig:
     max_tokens: int = 800  # as the official requests (the answer is a short dict)
     backoff: float = 1.0  # first retry wait in seconds, doubling, with jitter
     retry_unscored: bool = False  # re-ask items a previous run left unscored instead of using the cache
+    # Circuit breaker: after this many endpoint failures in a row (429, 5xx, connection errors,
+    # timeouts, bad bodies), once an item has used up its retries in that streak, stop asking; every
+    # item not yet judged is left unscored, uncached, with the reason. 0 = never stop.
+    breaker: int = 20
 
     def __post_init__(self) -> None:
         checks = [(self.provider in PROVIDERS, (f"provider must be one of {', '.join(PROVIDERS)} (a compatible "
@@ -40,7 +44,8 @@ class JudgeConfig:
                   (0 <= self.retries <= 20, "retries must be 0..20"), (self.timeout > 0, "timeout must be > 0"),
                   (self.max_tokens >= 1, "max_tokens must be >= 1"), (0 <= self.temperature <= 2, "temperature must be 0..2"),
                   (self.top_p is None or 0 < self.top_p <= 1, "top_p must be in (0, 1]"),
-                  (self.backoff >= 0, "backoff must be >= 0")]
+                  (self.backoff >= 0, "backoff must be >= 0"),
+                  (self.breaker >= 0, "breaker must be >= 0 (0: never stop)")]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(f"bad judge setting: {message}")

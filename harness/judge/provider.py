@@ -28,8 +28,11 @@ class ProviderError(Exception):
     """A request that brought no completion, classified for the judge's retry loop.
 
     `fatal`: configuration, not this item (a refused key, no such model): stop the run.
-    `retry`: asking again may help (load, a dropped connection); False for a refusal of this one
-    request (a content filter). `wait`: seconds the server asked us to wait before the next try.
+    `retry`: asking again may help (load, a dropped connection, a bad body): a failure
+    of the endpoint, counted towards the judge's circuit breaker and never cached; False for a
+    refusal of this one request (a content filter): final, cached. `wait`: seconds the server asked
+    us to wait before the next try, as it said (the judge decides what it waits). `reason` is
+    already redacted (see `redact`).
     """
 
     def __init__(self, reason: str, *, fatal: bool = False, retry: bool = True, wait: float | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.judge_server import JudgeServer
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
 QA = "activitynet_qa.txt"
+RERUN = "rerun `harness score OUTDIR` when the endpoint answers again"
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +100,79 @@ def test_the_cache_key_names_the_endpoint_and_deployment_never_a_credential(tmp_
     assert key(provider="azure", model="dep1", base_url="https://a.openai.azure.com") == az
     assert len({az, key(provider="azure", model="dep1", base_url="https://b.openai.azure.com"),
                 key(provider="azure", model="dep2", base_url="https://a.openai.azure.com")}) == 3
+
+
+# -- 7: only final verdicts are cached ----------------------------------------------------------------
+@pytest.mark.parametrize("fault, reason", [("drop", "connection failed"), ("hang", "timed out"),
+                                           ("429", "HTTP 429"), ("500", "HTTP 500"), ("503", "HTTP 503")])
+def test_a_transient_failure_is_not_cached_and_a_rerun_asks_again(fault, reason, tmp_path):
+    with JudgeServer(faults=(fault,), fault_rate=1.0, hang=1.0) as server:
+        first = judge(server.url, tmp_path, retries=1, timeout=0.3)
+        verdicts = first.run(items(4), progress=False)
+        assert all(v.data is None and reason in v.reason and RERUN in v.reason for v in verdicts), verdicts[0].reason
+        s = first.stats()
+        assert s["unscored"] == s["unscored_transient"] == 4 and len(first.cache) == 0
+        asked = server.requests
+        server.fault_rate = 0.0  # the endpoint answers again
+        again = judge(server.url, tmp_path)
+        assert all(v.data is not None for v in again.run(items(4), progress=False))
+        assert server.requests == asked + 4 and again.stats()["unscored_transient"] == 0
+
+
+@pytest.mark.parametrize("fault, reason", [("400", "HTTP 400"), ("wrong_keys", "unparseable answer")])
+def test_a_final_failure_is_cached_and_not_asked_again(fault, reason, tmp_path):
+    with JudgeServer(faults=(fault,), fault_rate=1.0) as server:
+        first = judge(server.url, tmp_path, retries=1)
+        verdicts = first.run(items(4), progress=False)
+        assert all(v.data is None and reason in v.reason and RERUN not in v.reason for v in verdicts)
+        assert first.stats()["unscored_transient"] == 0 and len(first.cache) == 4
+        asked = server.requests
+        server.fault_rate = 0.0
+        assert all(v.data is None and v.cached for v in judge(server.url, tmp_path).run(items(4), progress=False))
+        assert server.requests == asked
+
+
+# -- 8: an endpoint that keeps refusing ----------------------------------------------------------------
+def test_an_endpoint_that_keeps_refusing_trips_the_breaker_instead_of_waiting_for_hours(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    with JudgeServer(faults=("429",), fault_rate=1.0, retry_after="3600") as server:
+        j = judge(server.url, tmp_path, retries=4, backoff=1.0)  # the defaults but concurrency: 8
+        t0 = time.monotonic()
+        verdicts = j.run(items(200), progress=False)
+        elapsed = time.monotonic() - t0
+        assert elapsed < 5 and server.requests <= 20 + 8  # N refusals, plus what was in flight then
+        later = j.run(items(50, tag="next chunk"), progress=False)  # the same judge, the next chunk of samples
+        assert server.requests <= 28
+    assert all(v.data is None and RERUN in v.reason for v in verdicts + later)
+    skipped = [v for v in verdicts + later if v.reason.startswith("endpoint kept failing")]
+    assert len(skipped) >= 250 - 28 and "HTTP 429" in skipped[0].reason and "Retry-After 3600 s" in skipped[0].reason
+    s = j.stats()
+    assert s["unscored_transient"] == 250 and s["breaker_tripped"] and "HTTP 429" in s["breaker_reason"]
+    assert len(j.cache) == 0
+    assert "judge endpoint kept failing" in caplog.text and "HTTP 429" in caplog.text
+
+
+def test_a_burst_of_refusals_that_retries_ride_out_does_not_trip_the_breaker(tmp_path):
+    # every prompt refused twice (Retry-After 0.05 s) at concurrency 32: 64 refusals in a row, but no
+    # item runs out of retries, so the endpoint is not down
+    with JudgeServer(faults=("429",), fail_first=2, retry_after="0.05") as server:
+        j = judge(server.url, tmp_path, concurrency=32, retries=4, breaker=20)
+        verdicts = j.run(items(64), progress=False)
+    assert not j.stats()["breaker_tripped"] and all(v.data is not None for v in verdicts)
+
+
+def test_the_breaker_counts_consecutive_failures_only_and_can_be_turned_off(tmp_path):
+    with JudgeServer(faults=("503",), fault_rate=1.0, retry_after="0.001") as server:
+        j = judge(server.url, tmp_path / "a", retries=1, breaker=5)
+        j.run(items(40), progress=False)
+        # 5 failures, then the first item out of retries, then what was in flight: 8 first tries, 8 second
+        assert j.stats()["breaker_tripped"] and server.requests <= 2 * 8
+        server.requests = 0
+        off = judge(server.url, tmp_path / "b", retries=1, breaker=0)
+        off.run(items(40), progress=False)
+        assert not off.stats()["breaker_tripped"] and server.requests == 80
+    # ~100 failures at 30%, but a success in between resets the count: 10 in a row never come
+    with JudgeServer(faults=("500",), fault_rate=0.3, seed=2) as server:
+        j = judge(server.url, tmp_path / "c", retries=4, breaker=10)
+        verdicts = j.run(items(300), progress=False)
+        assert not j.stats()["breaker_tripped"] and sum(v.data is not None for v in verdicts) >= 295
