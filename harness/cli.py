@@ -35,7 +35,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decode-workers", type=int, default=4)
     p.add_argument("--overwrite", action="store_true",
                    help="the output dir may hold another model's results or other tasks: remove them first")
-    p.add_argument("--dry-run", action="store_true", help="print the plan; load no model")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (what is done, what is left); load no model")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -80,16 +80,19 @@ def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from . import dist
-    from .runner import evaluate, load_task, media_missing
+    from .model import UnloadedModel
+    from .rundir import run_lock
+    from .runner import evaluate, load_task, media_missing, prepare, progress_line
 
     cfg = config_from_args(a)
     names = parse_task_list(a.tasks)
     if a.model not in MODELS and ":" not in a.model:
         get_model_class(a.model)  # raises the did-you-mean error
     runs = [load_task(n, cfg) for n in names]
-    if a.dry_run:  # the plan needs no model import (no torch)
-        return _print_plan(runs, cfg)
     model_cls = get_model_class(a.model)
+    model_args = parse_kv(a.model_args, "--model-args")
+    if a.dry_run:  # the plan loads no model (the adapter's module may import torch)
+        return _print_plan(runs, cfg, model_cls, model_args)
     for run in runs:  # fail fast, before the model loads, when missing videos already exceed the budget
         missing = media_missing(run.samples)
         if missing and len(missing) / max(1, len(run.samples)) > cfg.max_error_rate:
@@ -98,8 +101,25 @@ def cmd_run(a: argparse.Namespace) -> int:
             raise HarnessError(f"{run.task.name}: {len(missing)} of {len(run.samples)} videos are missing:\n{shown}{more}",
                                hint="fix --data-root, or allow them as per-sample errors with --max-error-rate")
     ctx = dist.init_from_env()
-    model = model_cls(**parse_kv(a.model_args, "--model-args"))
-    results = evaluate(model, runs, cfg, ctx)
+    with run_lock(cfg.output_dir, ctx):  # a second run into this directory is refused here (exit 2)
+        # Plan from the model's description when the adapter can give one without loading the weights;
+        # load them only when a sample is left to compute.
+        description = model_cls.describe(**model_args)
+        model = UnloadedModel(description) if description is not None else model_cls(**model_args)
+        prepare(runs, model, cfg, ctx)
+        if ctx.is_main:
+            for run in runs:
+                print(progress_line(run), flush=True)
+        if isinstance(model, UnloadedModel):
+            if any(r.pending for r in runs):
+                model = model_cls(**model_args)
+                if model.fingerprint() != description.fingerprint:
+                    raise HarnessError(f"model {a.model}: the fingerprint its describe() gives ({description.fingerprint}) "
+                                       f"is not the loaded model's ({model.fingerprint()})",
+                                       hint="a bug in the adapter's describe(); it must give what the loaded model does")
+            elif ctx.is_main:
+                print("nothing to compute: the model is not loaded; scoring the saved predictions", flush=True)
+        results = evaluate(model, runs, cfg, ctx)
     if results is None:
         return EXIT_OK
     print((cfg.output_dir / "results.md").read_text())
@@ -113,17 +133,27 @@ def cmd_run(a: argparse.Namespace) -> int:
     return EXIT_THRESHOLD if failures else EXIT_OK
 
 
-def _print_plan(runs: list[Any], cfg: RunConfig) -> int:
+def _print_plan(runs: list[Any], cfg: RunConfig, model_cls: Any, model_args: dict[str, Any]) -> int:
     import os
 
+    from .model import UnloadedModel
+    from .runner import plan_runs, progress_line
+
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    description = model_cls.describe(**model_args)
+    if description is not None:
+        plan_runs(runs, UnloadedModel(description), cfg)
     for run in runs:
         t = run.task
         n = len(run.samples)
-        per_rank = [len(range(r, n, world)) for r in range(world)]
+        todo = len(run.pending) if description is not None else n
+        per_rank = [len(range(r, todo, world)) for r in range(world)]
         judge_calls = (n if t.scoring == "judge" and not cfg.predict_only else 0)
-        print(f"{t.name} [{t.split}] samples={n} per_rank={per_rank} frames={cfg.frames or t.default_frames} "
-              f"(or the model's num_frames) scoring={t.scoring} judge_calls~{judge_calls} root={t.root}")
+        frames = run.policy if description is not None else f"{cfg.frames or t.default_frames} (or the model's num_frames)"
+        print(f"{t.name} [{t.split}] samples={n} per_rank={per_rank} frames={frames} "
+              f"scoring={t.scoring} judge_calls~{judge_calls} root={t.root}")
+        print(progress_line(run) if description is not None else
+              f"{t.name}: done unknown ({model_cls.name} must be loaded to know its fingerprint), {n} samples")
     return EXIT_OK
 
 

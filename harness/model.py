@@ -5,9 +5,32 @@ Every adapter subclasses ModelAdapter; every hook the runner calls is declared h
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .types import FramePolicy, Request
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """What planning needs from a model, known without loading its weights: the fingerprint (part of
+    every resume key), the frame policy (another part), the args as recorded, the deviations, and
+    whatever `info` is known before loading. Must equal what the loaded adapter reports."""
+
+    name: str
+    args: dict[str, Any]
+    fingerprint: str
+    frame_policy: FramePolicy | None = None
+    deviations: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 1
+    needs_oracle: bool = False
+
+    @classmethod
+    def of(cls, adapter: ModelAdapter) -> ModelDescription:
+        """The description of an adapter that is cheap to build (test adapters: no weights)."""
+        return cls(adapter.name, dict(adapter.args), adapter.fingerprint(), adapter.frame_policy(),
+                   list(adapter.deviations()), dict(adapter.info()), int(adapter.batch_size), adapter.needs_oracle)
 
 
 class ModelAdapter:
@@ -21,6 +44,13 @@ class ModelAdapter:
     needs_oracle: ClassVar[bool] = False
     batch_size: int = 1  # how many requests generate() wants at once
     args: dict[str, Any]  # the model args it was built with (recorded in results)
+
+    @classmethod
+    def describe(cls, **args: Any) -> ModelDescription | None:
+        """The model these args would load, without loading it (fingerprint, frame policy, ...).
+        `harness run` plans with it and loads the weights only when a sample is left to compute, so
+        a finished rerun costs no model load. None (the default): the model must be loaded to know."""
+        return None
 
     def fingerprint(self) -> str:
         """A content hash of weights/config and the args that change outputs: part of every resume
@@ -44,3 +74,30 @@ class ModelAdapter:
     def deviations(self) -> list[str]:
         """How this model's settings depart from the official evaluation (results.json, tables)."""
         return []
+
+
+class UnloadedModel(ModelAdapter):
+    """A described model whose weights are not loaded: plans, resume keys and results.json entries are
+    those of the loaded model. The runner never asks it to generate (nothing is pending when it is used)."""
+
+    def __init__(self, description: ModelDescription):
+        self.description = description
+        self.name = description.name  # type: ignore[misc]  # the described adapter's registry name
+        self.needs_oracle = description.needs_oracle  # type: ignore[misc]
+        self.args = dict(description.args)
+        self.batch_size = description.batch_size
+
+    def fingerprint(self) -> str:
+        return self.description.fingerprint
+
+    def frame_policy(self) -> FramePolicy | None:
+        return self.description.frame_policy
+
+    def deviations(self) -> list[str]:
+        return list(self.description.deviations)
+
+    def info(self) -> dict[str, Any]:
+        return dict(self.description.info)
+
+    def generate(self, requests: list[Request]) -> list[str]:
+        raise RuntimeError(f"model {self.name!r} is not loaded: the runner loads it when samples are pending")

@@ -24,11 +24,11 @@ from .demo import cache_dir, demo_root
 from .errors import HarnessError
 from .faultpoints import crash_point
 from .inference import run_shard
-from .model import ModelAdapter
+from .model import ModelAdapter, UnloadedModel
 from .records import index_keys, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
-from .rundir import claim, on_main, run_lock
+from .rundir import claim, on_main, previous_results, run_lock
 from .scoring import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
@@ -129,7 +129,8 @@ def _merged_lines(found: dict[str, tuple[Path, int, int]], keys: list[str],
 
 
 def plan_runs(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig) -> None:
-    """Keys, labels and pending samples of each run, from the files in the output directory (no collective)."""
+    """Keys, labels and pending samples of each run, from the files in the output directory (no
+    collective: `--dry-run` uses it as it is)."""
     fp = model.fingerprint()
     model_policy = model.frame_policy()
     for run in runs:
@@ -159,7 +160,8 @@ def prepare(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.
     """Before any inference, with the output directory locked: every rank checks it was started with
     the same settings; rank 0 checks what the directory holds (harness.rundir.claim: another model's
     results or other tasks are refused unless cfg.overwrite) and every rank learns the outcome; then
-    every rank plans. Nothing to do when the runs are planned for this model already."""
+    every rank plans. Nothing to do when the runs are planned for this model already (`harness run`
+    prepares with the model's description, before it decides whether to load the weights)."""
     fp = model.fingerprint()
     if runs and all(r.planned_for == fp for r in runs):
         return
@@ -167,6 +169,12 @@ def prepare(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig, ctx: dist.
                               "n": [len(r.samples) for r in runs], "config": cfg.public()}, ctx)
     on_main(lambda: claim(cfg.output_dir, fp, model.name, [r.task.name for r in runs], cfg.overwrite), ctx)
     plan(runs, model, cfg, ctx)
+
+
+def progress_line(run: TaskRun) -> str:
+    """"<task>: N of M done, K to compute" (after planning)."""
+    n, k = len(run.keys), len(run.pending)
+    return f"{run.task.name}: {n - k} of {n} done, {k} to compute"
 
 
 def deviations(run: TaskRun, model: ModelAdapter, model_policy: FramePolicy | None) -> list[str]:
@@ -248,6 +256,21 @@ def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judg
             "samples_file": f"samples/{t.name}.jsonl"}
 
 
+def model_entry(model: ModelAdapter, cfg: RunConfig) -> dict[str, Any]:
+    """results.json `model`. A model left unloaded (nothing to compute) reports the `info` of the run
+    that computed its samples (results.json, same fingerprint), else what its description knows."""
+    fp = model.fingerprint()
+    info = model.info()
+    if isinstance(model, UnloadedModel):
+        try:
+            old = (previous_results(cfg.output_dir) or {}).get("model") or {}
+        except HarnessError:
+            old = {}
+        if old.get("fingerprint") == fp and old.get("info"):
+            info = old["info"]
+    return {"name": model.name, "args": model.args, "fingerprint": fp, "info": info}
+
+
 def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
              ctx: dist.DistContext | None = None) -> dict[str, Any] | None:
     """Run inference and scoring. Returns results on rank 0, None on the other ranks.
@@ -270,6 +293,8 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
             if j is not None:
                 j.preflight()  # fail on missing credentials before any inference
     prepare(runs, model, cfg, ctx)
+    if isinstance(model, UnloadedModel) and any(r.pending for r in runs):
+        raise RuntimeError("samples are pending but the model is not loaded")
     t0 = time.perf_counter()
     for run in runs:
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
@@ -289,8 +314,7 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         records = score_file(run.task, merged, judges[run.task.name], cfg.progress)
         warn_substituted(run.task.name, judges[run.task.name])
         entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
-    model_info = {"name": model.name, "args": model.args, "fingerprint": model.fingerprint(), "info": model.info()}
-    results = build_results(model_info, cfg.public(), entries, ctx.world_size)
+    results = build_results(model_entry(model, cfg), cfg.public(), entries, ctx.world_size)
     results["timing"] = {"inference_seconds": round(infer_s, 3)}
     write_results(cfg.output_dir, results)
     return results

@@ -220,6 +220,14 @@ def test_model_init_and_adapter_on_the_shipped_default():
     assert padded.fingerprint() != adapter.fingerprint()
     with pytest.raises(ConfigError, match="aspect_ratio"):
         VideoLLaMA2Adapter(aspect_ratio="square")
+    # describe(): what planning needs, without loading the weights, equal to what the loaded adapter says
+    for loaded, args in ((adapter, {"batch_size": 2}), (padded, {"aspect_ratio": "pad"})):
+        d = VideoLLaMA2Adapter.describe(**args)
+        assert (d.fingerprint, d.frame_policy, d.deviations, d.args, d.batch_size) == (
+            loaded.fingerprint(), loaded.frame_policy(), loaded.deviations(), loaded.args, loaded.batch_size)
+        assert {k: v for k, v in loaded.info().items() if k in d.info} == d.info
+    assert VideoLLaMA2Adapter.describe(num_frames=4).frame_policy.n == 4
+    assert VideoLLaMA2Adapter.describe(path="/nonexistent") is None  # loading reports what is wrong
 
 
 def test_processor_pads_short_videos_with_black_frames_and_keeps_at_most_32():

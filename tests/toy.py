@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.model import ModelAdapter
+from harness.model import ModelAdapter, ModelDescription
 from harness.scoring import grouped, mcq_accuracy
 from harness.task import Option, Task
 from harness.types import Frames, Parsed, Request, Sample
@@ -79,8 +79,18 @@ class HashAdapter(ModelAdapter):
         self.calls = 0
         HashAdapter.loads += 1
 
+    @classmethod
+    def describe(cls, batch_size: int = 4, sleep: float = 0.0, tag: str = "v1") -> ModelDescription:
+        """Without building one (that counts as a load)."""
+        return ModelDescription(cls.name, {"batch_size": int(batch_size), "tag": tag}, cls.fingerprint_of(tag),
+                                info={"pid": None}, batch_size=int(batch_size))
+
+    @classmethod
+    def fingerprint_of(cls, tag: str) -> str:
+        return "hash-" + tag
+
     def fingerprint(self) -> str:
-        return "hash-" + self.args["tag"]
+        return self.fingerprint_of(self.args["tag"])
 
     def info(self) -> dict[str, Any]:
         return {"pid": None}
@@ -104,5 +114,6 @@ def env_adapter() -> HashAdapter:
 class RankSkewAdapter(HashAdapter):
     """Simulates ranks launched with different model args: the fingerprint depends on the rank."""
 
-    def fingerprint(self) -> str:
+    @classmethod
+    def fingerprint_of(cls, tag: str) -> str:
         return f"hash-rank{os.environ.get('RANK', '0')}"

@@ -2,7 +2,8 @@
 
 It scores the targets stored in the samples files: the labels of the last `harness run` (which
 re-labels every record with the annotation it loads). After correcting an annotation file, rerun the
-same `harness run` command instead: nothing is recomputed.
+same `harness run` command instead: nothing is recomputed and, when the adapter can describe itself,
+no model is loaded.
 
 A samples file is read strictly first: a missing file, a line that is not a complete JSON record, a
 sample twice, or a count that is not the one results.json recorded refuses the whole command (a

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.model import ModelAdapter
+from harness.model import ModelAdapter, ModelDescription
 from harness.types import Request, stable_hash
 
 
@@ -17,6 +17,10 @@ class _Fixed(ModelAdapter):
     def __init__(self, batch_size: int | str = 8, **args: Any):
         self.batch_size = int(batch_size)
         self.args = {"batch_size": self.batch_size, **args}
+
+    @classmethod
+    def describe(cls, **args: Any) -> ModelDescription:
+        return ModelDescription.of(cls(**args))  # nothing to load: building one is the description
 
     def fingerprint(self) -> str:
         return f"{self.name}-{stable_hash(self.args, 8)}"

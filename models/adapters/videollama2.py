@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from harness.errors import ConfigError
-from harness.model import ModelAdapter
+from harness.model import ModelAdapter, ModelDescription
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
 ARGS = {"path", "base", "dtype", "device", "batch_size", "attn", "vision_tower", "num_frames", "aspect_ratio"}
+# the torch dtype load_pretrained gives each dtype arg (anything else loads as float32)
+TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16",
+               "fp16": "float16", "float16": "float16"}
 
 
 def _weights_digest(path: Path) -> str:
@@ -28,33 +30,89 @@ def _weights_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-class VideoLLaMA2Adapter(ModelAdapter):
-    name = "videollama2"
+@dataclass(frozen=True)
+class Settings:
+    """The model args resolved (defaults filled in), as the adapter records them in results.json."""
 
-    def __init__(self, **args: Any):
+    path: Path
+    batch_size: int
+    device: str
+    dtype: str
+    aspect: str
+    args: dict[str, Any]
+
+    @classmethod
+    def resolve(cls, args: dict[str, Any]) -> Settings:
         unknown = set(args) - ARGS
         if unknown:
             raise ConfigError(f"unknown videollama2 model args {sorted(unknown)}", hint=f"known: {sorted(ARGS)}")
-        from harness.models.videollama2.api import model_init
+        path = Path(args.get("path") or DEFAULT_CHECKPOINT)
+        batch_size = int(args.get("batch_size", 8))
+        if args.get("device"):
+            device = str(args["device"])
+        else:
+            import torch
 
-        self.path = Path(args.get("path") or DEFAULT_CHECKPOINT)
-        self.batch_size = int(args.get("batch_size", 8))
-        device = str(args.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         # the seed evaluates in fp16 on the GPU; a CPU has no fast fp16, so fp32 there
         dtype = str(args.get("dtype") or ("fp16" if device.startswith("cuda") else "fp32"))
         aspect = str(args.get("aspect_ratio", "none")).lower()
         if aspect not in ("none", "pad"):
             raise ConfigError(f"videollama2 aspect_ratio={aspect!r}",
                               hint="none (the seed's evaluation: frames not padded) or pad (padded to square, as in training)")
-        self.args = {"path": str(self.path), "dtype": dtype, "device": device, "batch_size": self.batch_size,
-                     **{k: args[k] for k in ("base", "attn", "vision_tower", "num_frames", "aspect_ratio") if k in args}}
+        recorded = {"path": str(path), "dtype": dtype, "device": device, "batch_size": batch_size,
+                    **{k: args[k] for k in ("base", "attn", "vision_tower", "num_frames", "aspect_ratio") if k in args}}
+        return cls(path, batch_size, device, dtype, aspect, recorded)
+
+    def fingerprint(self, num_frames: int) -> str:
+        """Weights (their digest), base, dtype, frames and aspect: what changes an output."""
+        return hashlib.sha256(json.dumps([_weights_digest(self.path), self.args.get("base"), self.dtype, num_frames,
+                                          self.aspect], default=str).encode()).hexdigest()[:16]
+
+
+def _deviations(aspect: str, torch_dtype: str) -> list[str]:
+    """Settings that differ from the seed's evaluation (model_init + mm_infer on a GPU)."""
+    out = []
+    if aspect == "pad":
+        out.append("frames padded to square (aspect_ratio=pad; the seed's evaluation does not pad)")
+    if torch_dtype != "float16":
+        out.append(f"weights in {torch_dtype} (the seed: float16 on a GPU)")
+    return out
+
+
+class VideoLLaMA2Adapter(ModelAdapter):
+    name = "videollama2"
+
+    def __init__(self, **args: Any):
+        s = Settings.resolve(args)
+        from harness.models.videollama2.api import model_init
+
+        self.path, self.batch_size, self.args = s.path, s.batch_size, s.args
         self.model, self.processor, self.tokenizer = model_init(
-            self.path, aspect=aspect, base=args.get("base"), dtype=dtype, device=device,
+            self.path, aspect=s.aspect, base=args.get("base"), dtype=s.dtype, device=s.device,
             vision_tower=args.get("vision_tower"), attn=str(args.get("attn", "auto")))
         if args.get("num_frames"):
             self.processor.num_frames = int(args["num_frames"])
-        self._fp = hashlib.sha256(json.dumps([_weights_digest(self.path), self.args.get("base"), dtype,
-                                              self.processor.num_frames, aspect], default=str).encode()).hexdigest()[:16]
+        self._fp = s.fingerprint(self.processor.num_frames)
+
+    @classmethod
+    def describe(cls, **args: Any) -> ModelDescription | None:
+        """From the args and the checkpoint's config.json, without loading the weights (the
+        fingerprint hashes the weight files as loading does). None when there is no config.json to
+        read: loading reports what is wrong with the checkpoint."""
+        s = Settings.resolve(args)
+        try:
+            config = json.loads((s.path / "config.json").read_text())
+        except (OSError, ValueError):
+            return None
+        num_frames = int(args["num_frames"]) if args.get("num_frames") else int(config.get("num_frames", 8))
+        torch_dtype = TORCH_DTYPE.get(s.dtype, "float32")
+        return ModelDescription(cls.name, s.args, f"videollama2-{s.fingerprint(num_frames)}",
+                                FramePolicy("uniform", num_frames), _deviations(s.aspect, torch_dtype),
+                                {"model_type": config.get("model_type"),
+                                 "projector": config.get("mm_projector_type", "stc_connector"),
+                                 "num_frames": num_frames, "dtype": torch_dtype},
+                                s.batch_size)
 
     @classmethod
     def from_model(cls, model: Any, tokenizer: Any, processor: Any, tag: str) -> VideoLLaMA2Adapter:
@@ -75,13 +133,7 @@ class VideoLLaMA2Adapter(ModelAdapter):
 
     def deviations(self) -> list[str]:
         """Settings that differ from the seed's evaluation (model_init + mm_infer on a GPU)."""
-        out = []
-        if self.processor.aspect == "pad":
-            out.append("frames padded to square (aspect_ratio=pad; the seed's evaluation does not pad)")
-        dtype = str(self.model.dtype).replace("torch.", "")
-        if dtype != "float16":
-            out.append(f"weights in {dtype} (the seed: float16 on a GPU)")
-        return out
+        return _deviations(self.processor.aspect, str(self.model.dtype).replace("torch.", ""))
 
     def frame_policy(self) -> FramePolicy:
         return FramePolicy("uniform", self.processor.num_frames)

@@ -165,3 +165,22 @@ def test_item15_result_files_follow_the_umask(tmp_path):
     for d, mode in (("a", 0o640), ("b", 0o644)):
         for f in ("results.json", "results.md", "samples/toy.jsonl"):
             assert stat.S_IMODE((tmp_path / d / f).stat().st_mode) == mode, (d, f)
+
+
+# -- item 17: a rerun with nothing to compute ---------------------------------------------------
+
+def test_item17_a_finished_rerun_loads_no_model_and_says_what_is_done(tmp_path, capsys):
+    out = tmp_path / "out"
+    loads = HashAdapter.loads
+    assert main(run_args(out, n=20) + ["--limit", "15"]) == 0
+    assert "toy: 0 of 15 done, 15 to compute" in capsys.readouterr().out
+    assert main(run_args(out, n=20)) == 0
+    assert "toy: 15 of 20 done, 5 to compute" in capsys.readouterr().out
+    assert HashAdapter.loads - loads == 2
+    assert main(run_args(out, n=20) + ["--dry-run"]) == 0
+    assert "toy: 20 of 20 done, 0 to compute" in capsys.readouterr().out
+    assert main(run_args(out, n=20)) == 0
+    text = capsys.readouterr().out
+    assert "toy: 20 of 20 done, 0 to compute" in text
+    assert HashAdapter.loads - loads == 2  # nothing pending: the model was not loaded
+    assert results(out)["tasks"]["toy"]["n_samples"] == 20 and results(out)["model"]["fingerprint"] == "hash-v1"
