@@ -10,15 +10,18 @@ AZURE_OPENAI_ENDPOINT / OPENAI_API_VERSION.
 from __future__ import annotations
 
 import email.utils
+import importlib
 import json
 import math
 import os
 import time
+import zlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import JudgeError
-from .provider import MAX_MODEL_CHARS, Completion, JudgeProvider, ProviderError
+from .provider import MAX_MODEL_CHARS, MAX_RESPONSE_BYTES, Completion, JudgeProvider, ProviderError
 
 if TYPE_CHECKING:
     from .config import JudgeConfig
@@ -111,11 +114,89 @@ def preflight(config: JudgeConfig) -> None:
                               "--judge base_url=URL at a compatible server, or run with --predict-only")
 
 
-def make_client(config: JudgeConfig) -> Any:
-    """An async openai client with its own retries off: ours are bounded, logged and Retry-After aware."""
+class ResponseRefused(Exception):
+    """A response body the judge will not read: over MAX_RESPONSE_BYTES (as sent or decoded), or in
+    an encoding whose size cannot be bounded. Raised while the body streams in, so at most
+    MAX_RESPONSE_BYTES and one network chunk of it are ever held."""
+
+
+def _httpx(client_cls: type) -> Any:
+    """The HTTP library the installed openai client is built on (httpx, or httpx2 in later releases)."""
+    for cls in client_cls.__mro__:
+        top = cls.__module__.split(".")[0]
+        if cls.__name__ == "AsyncClient" and top.startswith("httpx"):
+            return importlib.import_module(top)
+    raise RuntimeError(f"{client_cls} is not an httpx AsyncClient")  # pragma: no cover
+
+
+def http_client(timeout: float, cap: int = MAX_RESPONSE_BYTES) -> Any:
+    """openai's own default async HTTP client (its timeout, pool limits, redirects), with every
+    response body streamed and bounded to `cap` bytes: the openai client would read a body of any
+    size whole (a 300 MB answer held 2.9 GB at 6 in flight), success and error bodies alike. It asks
+    for an uncompressed body; one compressed anyway (gzip, deflate) is decoded here, with the bound
+    on the decoded bytes, and any other encoding is refused."""
     import openai
 
-    common: dict[str, Any] = {"timeout": config.timeout, "max_retries": 0}
+    base = openai.DefaultAsyncHttpxClient
+    httpx = _httpx(base)
+
+    class Bounded(httpx.AsyncByteStream):
+        def __init__(self, inner: Any, decoder: Any):
+            self.inner, self.decoder = inner, decoder
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            n = 0
+            try:
+                async for chunk in self.inner:
+                    if self.decoder is not None:  # never more than the bound left, whatever the ratio
+                        chunk = self.decoder.decompress(chunk, cap + 1 - n)
+                    n += len(chunk)
+                    if n > cap:
+                        raise ResponseRefused(f"response over {cap} bytes")
+                    yield chunk
+                if self.decoder is not None:
+                    tail = self.decoder.flush()
+                    if n + len(tail) > cap:
+                        raise ResponseRefused(f"response over {cap} bytes")
+                    yield tail
+            except zlib.error as e:  # (the response, closed on any error, drops the connection)
+                raise ResponseRefused(f"response body does not decode: {e}") from None
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    class BoundedClient(base):
+        async def send(self, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+            request.headers["Accept-Encoding"] = "identity"
+            response = await super().send(request, stream=True, **kwargs)
+            try:
+                length = response.headers.get("content-length")
+                if length and length.strip().isdigit() and int(length) > cap:
+                    raise ResponseRefused(f"response over {cap} bytes: Content-Length {int(length)}")
+                encoding = response.headers.get("content-encoding", "").strip().lower()
+                decoder = None
+                if encoding in ("gzip", "x-gzip", "deflate"):
+                    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header
+                    del response.headers["content-encoding"]  # decoded here, never again unbounded
+                elif encoding not in ("", "identity"):
+                    raise ResponseRefused(f"response in Content-Encoding {encoding[:40]!r}, not asked for")
+                response.stream = Bounded(response.stream, decoder)
+                if not stream:
+                    await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            return response
+
+    return BoundedClient(timeout=timeout)
+
+
+def make_client(config: JudgeConfig) -> Any:
+    """An async openai client with its own retries off (ours are bounded, logged and Retry-After
+    aware) and response bodies bounded to MAX_RESPONSE_BYTES."""
+    import openai
+
+    common: dict[str, Any] = {"timeout": config.timeout, "max_retries": 0, "http_client": http_client(config.timeout)}
     if config.provider == "azure":
         return openai.AsyncAzureOpenAI(api_key=api_key("azure"), azure_endpoint=endpoint(config),
                                        api_version=api_version(config), **common)
@@ -163,7 +244,10 @@ class OpenAIProvider(JudgeProvider):
             # routing, status errors) rather than chat.completions.create: create() spends ~3 ms of
             # CPU per call coercing plain-string messages through its TypedDict transform and
             # building response models, which capped one event loop near 125 judgements/s
+            # (the body bounded by http_client)
             raw = await self._client.post("/chat/completions", cast_to=bytes, body=body)
+        except ResponseRefused as e:
+            raise ProviderError(self._clip(e, 200)) from None
         except openai.APITimeoutError:
             raise TimeoutError from None
         except openai.APIStatusError as e:
@@ -177,6 +261,8 @@ class OpenAIProvider(JudgeProvider):
                 raise ProviderError(f"{reason}: {self._clip(e.message, 200)}", retry=False) from None
             raise ProviderError(reason, wait=retry_after(getattr(e.response, "headers", None))) from None
         except openai.APIConnectionError as e:
+            if isinstance(e.__cause__, ResponseRefused):  # older clients wrap what the transport raised
+                raise ProviderError(self._clip(e.__cause__, 200)) from None
             raise ProviderError(f"connection failed: {type(e).__name__}") from None
         except openai.OpenAIError as e:
             raise ProviderError(f"bad response: {type(e).__name__}: {self._clip(e, 80)}") from None

@@ -8,7 +8,7 @@ instead: that is configuration, not a property of any one answer.
 
 Only final verdicts are cached: an answer, or a failure that asking again cannot fix (the endpoint
 refused this one request: 400/413/422; or it answered, every attempt, with nothing parseable).
-A failure of the endpoint (429, 5xx, connection, timeout, a bad body) leaves the item
+A failure of the endpoint (429, 5xx, connection, timeout, a bad or oversized body) leaves the item
 unscored *transient*: not cached, so a rerun asks again. After `breaker` such failures in a row,
 once an item has used up its retries in that streak (a burst of 429s that retries ride out is not
 an endpoint down), the run stops asking and leaves every item not yet judged unscored (transient)

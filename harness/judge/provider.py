@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .config import JudgeConfig
 
 MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays bounded
+MAX_RESPONSE_BYTES = 1 << 20  # a chat completion holding a 0-5 verdict is a few hundred bytes
 MAX_MODEL_CHARS = 200  # a model name as the endpoint returns it, kept in every record
 
 
@@ -28,7 +29,7 @@ class ProviderError(Exception):
     """A request that brought no completion, classified for the judge's retry loop.
 
     `fatal`: configuration, not this item (a refused key, no such model): stop the run.
-    `retry`: asking again may help (load, a dropped connection, a bad body): a failure
+    `retry`: asking again may help (load, a dropped connection, a bad or oversized body): a failure
     of the endpoint, counted towards the judge's circuit breaker and never cached; False for a
     refusal of this one request (a content filter): final, cached. `wait`: seconds the server asked
     us to wait before the next try, as it said (the judge decides what it waits). `reason` is

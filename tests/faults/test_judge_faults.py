@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,22 @@ def test_the_breaker_counts_consecutive_failures_only_and_can_be_turned_off(tmp_
         j = judge(server.url, tmp_path / "c", retries=4, breaker=10)
         verdicts = j.run(items(300), progress=False)
         assert not j.stats()["breaker_tripped"] and sum(v.data is not None for v in verdicts) >= 295
+
+
+# -- 9: a body of any size ---------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["big", "big_length", "gzip_bomb"])
+def test_a_huge_response_body_is_refused_and_memory_stays_bounded(fault, tmp_path):
+    with JudgeServer() as healthy:  # the openai client imported and warm: only reading bodies is measured
+        judge(healthy.url, tmp_path / "warm").run(items(1), progress=False)
+    with JudgeServer(faults=(fault,), fault_rate=1.0, big=48 << 20) as server:
+        if fault == "gzip_bomb":
+            server.bomb()  # made before measuring: only the client's memory counts
+        j = judge(server.url, tmp_path, retries=0, concurrency=2, timeout=10)
+        tracemalloc.start()
+        try:
+            verdicts = j.run(items(2), progress=False)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert all(v.data is None and "response over 1048576 bytes" in v.reason for v in verdicts), verdicts[0].reason
+    assert peak < 8 << 20, f"peak {peak / 2**20:.0f} MiB while reading two 48 MiB bodies"
