@@ -130,11 +130,12 @@ def _httpx(client_cls: type) -> Any:
 
 
 def http_client(timeout: float, cap: int = MAX_RESPONSE_BYTES) -> Any:
-    """openai's own default async HTTP client (its timeout, pool limits, redirects), with every
-    response body streamed and bounded to `cap` bytes: the openai client would read a body of any
-    size whole (a 300 MB answer held 2.9 GB at 6 in flight), success and error bodies alike. It asks
-    for an uncompressed body; one compressed anyway (gzip, deflate) is decoded here, with the bound
-    on the decoded bytes, and any other encoding is refused."""
+    """openai's own default async HTTP client (its timeout, pool limits, redirects, proxies), with
+    every response body bounded to `cap` bytes as it streams in: the openai client would read a
+    body of any size whole (a 300 MB answer held 2.9 GB at 6 in flight), success and error bodies
+    alike. Its event hooks (public httpx API) see each response before any of its body is read,
+    redirect hops included. It asks for an uncompressed body; one compressed anyway (gzip, deflate)
+    is decoded here with the bound on the decoded bytes, and any other encoding is refused."""
     import openai
 
     base = openai.DefaultAsyncHttpxClient
@@ -151,7 +152,7 @@ def http_client(timeout: float, cap: int = MAX_RESPONSE_BYTES) -> Any:
                     if self.decoder is not None:  # never more than the bound left, whatever the ratio
                         chunk = self.decoder.decompress(chunk, cap + 1 - n)
                     n += len(chunk)
-                    if n > cap:
+                    if n > cap:  # (the response, closed on any error, drops the connection)
                         raise ResponseRefused(f"response over {cap} bytes")
                     yield chunk
                 if self.decoder is not None:
@@ -159,36 +160,29 @@ def http_client(timeout: float, cap: int = MAX_RESPONSE_BYTES) -> Any:
                     if n + len(tail) > cap:
                         raise ResponseRefused(f"response over {cap} bytes")
                     yield tail
-            except zlib.error as e:  # (the response, closed on any error, drops the connection)
+            except zlib.error as e:
                 raise ResponseRefused(f"response body does not decode: {e}") from None
 
         async def aclose(self) -> None:
             await self.inner.aclose()
 
-    class BoundedClient(base):
-        async def send(self, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
-            request.headers["Accept-Encoding"] = "identity"
-            response = await super().send(request, stream=True, **kwargs)
-            try:
-                length = response.headers.get("content-length")
-                if length and length.strip().isdigit() and int(length) > cap:
-                    raise ResponseRefused(f"response over {cap} bytes: Content-Length {int(length)}")
-                encoding = response.headers.get("content-encoding", "").strip().lower()
-                decoder = None
-                if encoding in ("gzip", "x-gzip", "deflate"):
-                    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header
-                    del response.headers["content-encoding"]  # decoded here, never again unbounded
-                elif encoding not in ("", "identity"):
-                    raise ResponseRefused(f"response in Content-Encoding {encoding[:40]!r}, not asked for")
-                response.stream = Bounded(response.stream, decoder)
-                if not stream:
-                    await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
-            return response
+    async def ask_identity(request: Any) -> None:
+        request.headers["Accept-Encoding"] = "identity"
 
-    return BoundedClient(timeout=timeout)
+    async def bound(response: Any) -> None:
+        length = response.headers.get("content-length")
+        if length and length.strip().isdigit() and int(length) > cap:
+            raise ResponseRefused(f"response over {cap} bytes: Content-Length {int(length)}")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        decoder = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header
+            del response.headers["content-encoding"]  # decoded here: never again, unbounded
+        elif encoding not in ("", "identity"):
+            raise ResponseRefused(f"response in Content-Encoding {encoding[:40]!r}, not asked for")
+        response.stream = Bounded(response.stream, decoder)
+
+    return base(timeout=timeout, event_hooks={"request": [ask_identity], "response": [bound]})
 
 
 def make_client(config: JudgeConfig) -> Any:
