@@ -336,30 +336,32 @@ def test_missing_annotation_file_is_one_clear_error(tmp_path, capsys):
 
 
 def test_oracle_is_perfect_and_constant_scores_the_yes_share(tmp_path):
-    def run(model: str, *extra: str) -> tuple[dict, Path]:
-        out = tmp_path / model
-        with JudgeServer() as server:
+    # One endpoint for both runs: the judge cache is per endpoint, and the second run reuses the first's verdicts.
+    with JudgeServer() as server:
+
+        def run(model: str, *extra: str) -> tuple[dict, Path]:
+            out = tmp_path / model
             code = main(["run", "--model", model, *extra, "--tasks", "activitynet_qa,msvd_qa,videochatgpt",
                          "--output-dir", str(out), "--no-progress", "--judge", f"base_url={server.url}/v1,concurrency=16"])
-        assert code == 0
-        return json.loads((out / "results.json").read_text())["tasks"], out
+            assert code == 0
+            return json.loads((out / "results.json").read_text())["tasks"], out
 
-    oracle, _ = run("oracle")
-    for name in ("activitynet_qa", "msvd_qa"):
-        assert oracle[name]["metrics"]["accuracy"] == 1.0 and oracle[name]["metrics"]["score"] == 5.0
-        assert oracle[name]["n_unscored"] == 0 and oracle[name]["judge"]["stats"]["requests"] > 0
-    assert oracle["activitynet_qa"]["metrics"]["accuracy_exact"] == 1.0
-    vcg = oracle["videochatgpt"]
-    assert vcg["n_samples"] == 24 and vcg["n_unscored"] == 0
-    assert {k: vcg["metrics"][k] for k in ("correctness", "detail", "context", "temporal", "consistency")} == \
-        dict.fromkeys(("correctness", "detail", "context", "temporal", "consistency"), 5.0)
-    stats = vcg["judge"]["stats"]  # scenes may repeat a reference: identical items are asked once
-    assert stats["items"] == 8 * 3 + 8 + 8 and stats["requests"] + stats["deduplicated"] == stats["items"]
-    const, out = run("constant", "--model-args", "answer=yes")
-    recs = read_records(out / "samples" / "activitynet_qa.jsonl")
-    share = sum(r["target"] == "yes" for r in recs) / len(recs)
-    assert const["activitynet_qa"]["metrics"]["accuracy"] == pytest.approx(share)
-    assert const["activitynet_qa"]["judge"]["stats"]["cache_hits"] > 0  # "yes" to a yes question: judged by the oracle run
+        oracle, _ = run("oracle")
+        for name in ("activitynet_qa", "msvd_qa"):
+            assert oracle[name]["metrics"]["accuracy"] == 1.0 and oracle[name]["metrics"]["score"] == 5.0
+            assert oracle[name]["n_unscored"] == 0 and oracle[name]["judge"]["stats"]["requests"] > 0
+        assert oracle["activitynet_qa"]["metrics"]["accuracy_exact"] == 1.0
+        vcg = oracle["videochatgpt"]
+        assert vcg["n_samples"] == 24 and vcg["n_unscored"] == 0
+        assert {k: vcg["metrics"][k] for k in ("correctness", "detail", "context", "temporal", "consistency")} == \
+            dict.fromkeys(("correctness", "detail", "context", "temporal", "consistency"), 5.0)
+        stats = vcg["judge"]["stats"]  # scenes may repeat a reference: identical items are asked once
+        assert stats["items"] == 8 * 3 + 8 + 8 and stats["requests"] + stats["deduplicated"] == stats["items"]
+        const, out = run("constant", "--model-args", "answer=yes")
+        recs = read_records(out / "samples" / "activitynet_qa.jsonl")
+        share = sum(r["target"] == "yes" for r in recs) / len(recs)
+        assert const["activitynet_qa"]["metrics"]["accuracy"] == pytest.approx(share)
+        assert const["activitynet_qa"]["judge"]["stats"]["cache_hits"] > 0  # "yes" to a yes question: judged by the oracle run
 
 
 def test_activitynet_exact_scoring_needs_no_judge_and_scores_the_strict_rule(tmp_path, monkeypatch, capsys):
