@@ -9,7 +9,7 @@ from typing import Any
 
 from .config import RunConfig, parse_kv
 from .errors import ConfigError, HarnessError
-from .registry import MODELS, TASKS, get_model_class, parse_task_list
+from .registry import MODELS, TASKS, get_model_class, get_task_class, parse_task_list
 from .types import FramePolicy
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE = 0, 1, 2
@@ -53,7 +53,17 @@ def _task_args(items: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, s
     return options, splits
 
 
+def check_task_args(names: list[str], cfg: RunConfig) -> None:
+    """--task-args may only name tasks the run includes (by the task's own name: `toy` for tests.toy:ToyTask)."""
+    run_names = {get_task_class(n).name for n in names}
+    for given in sorted(set(cfg.task_options) | set(cfg.splits)):
+        if given not in run_names:
+            raise ConfigError(f"--task-args names task {given!r}, which is not in --tasks",
+                              hint=f"the tasks of this run: {', '.join(sorted(run_names))}")
+
+
 def config_from_args(a: argparse.Namespace) -> RunConfig:
+    """The run's settings, every one checked (a ConfigError naming the flag), before anything is read."""
     options, splits = _task_args(a.task_args)
     gen = parse_kv(a.gen_kwargs, "--gen-kwargs")
     gen.setdefault("seed", a.seed) if gen.get("do_sample") else None
@@ -61,7 +71,7 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
                      gen_kwargs=gen, frames=FramePolicy.parse(a.frames) if a.frames else None,
                      task_options=options, splits=splits, judge_spec=a.judge, predict_only=a.predict_only,
                      max_error_rate=a.max_error_rate, max_unscored_rate=a.max_unscored_rate,
-                     decode_workers=a.decode_workers, progress=not a.no_progress, overwrite=a.overwrite)
+                     decode_workers=a.decode_workers, progress=not a.no_progress, overwrite=a.overwrite).check()
 
 
 def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
@@ -84,13 +94,14 @@ def cmd_run(a: argparse.Namespace) -> int:
     from .rundir import run_lock
     from .runner import evaluate, load_task, media_missing, prepare, progress_line
 
+    # Every argument is checked before anything is read, locked or loaded: a mistake is one message, exit 2.
     cfg = config_from_args(a)
     names = parse_task_list(a.tasks)
-    if a.model not in MODELS and ":" not in a.model:
-        get_model_class(a.model)  # raises the did-you-mean error
-    runs = [load_task(n, cfg) for n in names]
-    model_cls = get_model_class(a.model)
+    check_task_args(names, cfg)
+    model_cls = get_model_class(a.model)  # an unknown name raises the did-you-mean error
     model_args = parse_kv(a.model_args, "--model-args")
+    model_cls.check_args(**model_args)
+    runs = [load_task(n, cfg) for n in names]
     if a.dry_run:  # the plan loads no model (the adapter's module may import torch)
         return _print_plan(runs, cfg, model_cls, model_args)
     for run in runs:  # fail fast, before the model loads, when missing videos already exceed the budget
@@ -171,10 +182,12 @@ def cmd_score(a: argparse.Namespace) -> int:
 def cmd_verify(a: argparse.Namespace) -> int:
     from .verify import verify
 
-    cfg = RunConfig(output_dir=Path("."), data_root=a.data_root, limit=a.limit)
+    cfg = RunConfig(output_dir=Path("."), data_root=a.data_root, limit=a.limit).check()
     options, splits = _task_args(a.task_args)
     cfg.task_options, cfg.splits = options, splits
-    return EXIT_OK if verify(parse_task_list(a.tasks), cfg, workers=a.workers) else EXIT_THRESHOLD
+    names = parse_task_list(a.tasks)
+    check_task_args(names, cfg)
+    return EXIT_OK if verify(names, cfg, workers=a.workers) else EXIT_THRESHOLD
 
 
 def cmd_list(a: argparse.Namespace) -> int:

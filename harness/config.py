@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,46 @@ def parse_kv(spec: str | None, what: str) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key.strip()] = value
     return out
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _integer(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# The generation settings --gen-kwargs accepts: what the adapters pass on to transformers' generate()
+# (the seed's own settings are do_sample, max_new_tokens, temperature, top_p), and `seed`, which seeds
+# sampling. name -> (is the value acceptable, what it must be).
+GEN_KWARGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "do_sample": (lambda v: isinstance(v, bool), "true or false"),
+    "max_new_tokens": (lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    "temperature": (lambda v: _number(v) and v >= 0, "a number >= 0 (> 0 with do_sample=true)"),
+    "top_p": (lambda v: _number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "top_k": (lambda v: _integer(v) and v >= 0, "an integer >= 0 (0: no top-k filter)"),
+    "num_beams": (lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    "repetition_penalty": (lambda v: _number(v) and v > 0, "a number > 0 (1: none)"),
+    "seed": (lambda v: _integer(v) and v >= 0, "an integer >= 0"),
+}
+
+
+def check_gen_kwargs(gen: dict[str, Any]) -> None:
+    """Refuse a generation setting that no adapter takes, or a value generate() would reject."""
+    import difflib
+
+    for key, value in gen.items():
+        if key not in GEN_KWARGS:
+            close = difflib.get_close_matches(key, GEN_KWARGS, n=1)
+            raise ConfigError(f"unknown --gen-kwargs key {key!r}", hint=(f"did you mean {close[0]!r}? " if close else "")
+                              + "known: " + ", ".join(GEN_KWARGS))
+        ok, want = GEN_KWARGS[key]
+        if not ok(value):
+            raise ConfigError(f"--gen-kwargs {key}={value!r}: must be {want}")
+    if gen.get("do_sample") and gen.get("temperature") == 0:
+        raise ConfigError("--gen-kwargs do_sample=true with temperature=0",
+                          hint="sampling needs a temperature > 0; for greedy decoding drop do_sample")
 
 
 @dataclass
@@ -55,6 +97,20 @@ class RunConfig:
     merge_timeout: float = 3600.0
     progress: bool = True
     overwrite: bool = False
+
+    def check(self) -> RunConfig:
+        """Refuse settings that cannot mean what they say (ConfigError naming the flag); returns self."""
+        if self.limit is not None and (not _integer(self.limit) or self.limit < 1):
+            raise ConfigError(f"--limit {self.limit}: must be a whole number >= 1",
+                              hint="leave --limit out to run every sample")
+        for flag, rate in (("--max-error-rate", self.max_error_rate), ("--max-unscored-rate", self.max_unscored_rate)):
+            if not _number(rate) or not 0 <= rate <= 1:
+                raise ConfigError(f"{flag} {rate}: must be a share between 0 and 1",
+                                  hint="0: no sample may fail (the default); 1: any number may")
+        if not _integer(self.decode_workers) or self.decode_workers < 1:
+            raise ConfigError(f"--decode-workers {self.decode_workers}: must be a whole number >= 1")
+        check_gen_kwargs(self.gen_kwargs)
+        return self
 
     def public(self) -> dict[str, Any]:
         """What goes into results.json."""

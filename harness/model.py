@@ -8,7 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .errors import ConfigError
 from .types import FramePolicy, Request
+
+
+def check_positive_int(value: Any, what: str) -> int:
+    """`value` as a whole number >= 1 (a model arg from the command line may arrive as a digit string),
+    else a ConfigError naming it."""
+    number = value
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ConfigError(f"{what}={value!r}: must be a whole number >= 1")
+    return number
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,22 @@ class ModelAdapter:
     needs_oracle: ClassVar[bool] = False
     batch_size: int = 1  # how many requests generate() wants at once
     args: dict[str, Any]  # the model args it was built with (recorded in results)
+
+    @classmethod
+    def check_args(cls, **args: Any) -> None:
+        """Refuse model args this adapter cannot take (ConfigError), before anything is loaded: `harness
+        run` calls it first thing. The default: every arg must be a parameter of `__init__` (unless it
+        takes **kwargs), and `batch_size`, when given, a whole number >= 1. Adapters add their own checks."""
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            known = [n for n, p in params.items() if n != "self" and p.kind is not inspect.Parameter.VAR_POSITIONAL]
+            unknown = sorted(set(args) - set(known))
+            if unknown:
+                raise ConfigError(f"unknown {cls.name} model args {unknown}", hint=f"known: {sorted(known)}")
+        if "batch_size" in args:
+            check_positive_int(args["batch_size"], f"{cls.name} batch_size")
 
     @classmethod
     def describe(cls, **args: Any) -> ModelDescription | None:

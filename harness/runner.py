@@ -21,7 +21,7 @@ from typing import Any
 from . import dist
 from .config import RunConfig
 from .demo import cache_dir, demo_root
-from .errors import HarnessError
+from .errors import DataError, HarnessError
 from .faultpoints import crash_point
 from .inference import run_shard
 from .model import ModelAdapter, UnloadedModel
@@ -62,6 +62,9 @@ def build_task(name: str, cfg: RunConfig) -> Task:
 def load_task(name: str, cfg: RunConfig) -> TaskRun:
     task = build_task(name, cfg)
     samples = task.load()
+    if not samples:  # the loaders name an empty annotation file; this covers any other way to load nothing
+        raise DataError(f"task {task.name} loaded no samples from {task.root}",
+                        hint="point --data-root at the folder holding the benchmark as officially distributed")
     return TaskRun(task, samples[: cfg.limit] if cfg.limit else samples)
 
 
@@ -279,6 +282,7 @@ def evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     Callable from inside an existing torchrun/DDP job: it reuses the initialised process group
     and the already-loaded model.
     """
+    cfg.check()
     ctx = ctx or dist.init_from_env()
     with run_lock(cfg.output_dir, ctx):
         return _evaluate(model, tasks, cfg, ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -28,6 +29,20 @@ class FramePolicy:
     min_frames: int = 1
     max_frames: int = 256
 
+    def __post_init__(self) -> None:
+        """A policy that cannot sample anything, or contradicts itself, is refused where it is made."""
+        if self.mode == "uniform":
+            if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
+                raise ConfigError(f"frame policy uniform:{self.n}: the frame count must be a whole number >= 1")
+        elif self.mode == "fps":
+            if self.fps is None or not math.isfinite(self.fps) or self.fps <= 0:
+                raise ConfigError(f"frame policy fps:{self.fps}: the rate must be a number > 0")
+            if not 1 <= self.min_frames <= self.max_frames:
+                raise ConfigError(f"frame policy fps:{self.fps:g},min={self.min_frames},max={self.max_frames}: "
+                                  "needs 1 <= min <= max")
+        else:
+            raise ConfigError(f"frame policy mode {self.mode!r}", hint="use uniform:N or fps:F[,min=A][,max=B]")
+
     @classmethod
     def parse(cls, spec: str) -> FramePolicy:
         """Parse `uniform:16` / `16` / `fps:1,min=8,max=64`."""
@@ -37,10 +52,13 @@ class FramePolicy:
                 return cls(mode="uniform", n=int(text))
             mode, _, rest = text.partition(":")
             parts = [p for p in rest.split(",") if p]
-            if mode == "uniform":
+            if mode == "uniform" and len(parts) == 1:
                 return cls(mode="uniform", n=int(parts[0]))
-            if mode == "fps":
+            if mode == "fps" and parts:
                 kw = dict(p.split("=") for p in parts[1:])
+                if set(kw) - {"min", "max"}:
+                    raise ConfigError(f"bad frame policy {spec!r}: unknown key(s) {sorted(set(kw) - {'min', 'max'})}",
+                                      hint="use fps:F[,min=A][,max=B]")
                 return cls(mode="fps", fps=float(parts[0]), n=0,
                            min_frames=int(kw.get("min", 1)), max_frames=int(kw.get("max", 256)))
         except (ValueError, IndexError):

@@ -23,7 +23,7 @@ from harness.scoring import bootstrap_ci
 from harness.task import Task
 from harness.types import Frames, MediaRef, Parsed, Sample
 
-from ._mcq import BadRecord, Collector, need, read_json
+from ._mcq import BadRecord, Collector, need, need_records, read_json
 
 QA_JUDGE = "activitynet_qa.txt"  # the seed judges MSVD-QA with the same script
 JUDGE_DEFAULT = {"provider": "openai", "model": "gpt-3.5-turbo-0125", "temperature": 0}
@@ -38,7 +38,7 @@ def read_list(path: Path) -> list[Any]:
     data = read_json(path)
     if not isinstance(data, list):
         raise DataError(f"expected a JSON list of records, found a {type(data).__name__}", file=str(path))
-    return data
+    return need_records(data, path)
 
 
 def load_qa_pairs(task: str, root: Path, q_name: str, a_name: str, video_of: VideoFinder) -> list[Sample]:

@@ -82,9 +82,12 @@ def read_text(path: Path, what: str = "annotation file") -> str:
     """A file's text, or a DataError naming it (missing, unreadable, not UTF-8)."""
     need_file(path, what)
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"cannot read {what}: {e}", file=str(path)) from None
+    if not text.strip():
+        raise DataError(f"{what} is empty", file=str(path), hint=EMPTY_HINT)
+    return text
 
 
 def read_json(path: Path, what: str = "annotation file") -> Any:
@@ -92,6 +95,17 @@ def read_json(path: Path, what: str = "annotation file") -> Any:
         return json.loads(read_text(path, what))
     except json.JSONDecodeError as e:
         raise DataError(f"{what} is not valid JSON: {e}", file=str(path)) from None
+
+
+EMPTY_HINT = "the download or copy may be incomplete: fetch the benchmark's annotation files again"
+
+
+def need_records(data: Any, path: Path, what: str = "annotation file") -> Any:
+    """`data` (a parsed list or object of records), refused when it holds none: a run must not score
+    zero samples as if that were a result."""
+    if not data:
+        raise DataError(f"{what} holds no records", file=str(path), hint=EMPTY_HINT)
+    return data
 
 
 class BadRecord(ValueError):

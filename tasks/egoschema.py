@@ -34,6 +34,7 @@ from ._mcq import (
     mcq_metrics,
     need,
     need_index,
+    need_records,
     read_json,
     read_text,
     seed_letter,
@@ -52,7 +53,9 @@ def read_questions(path: Path) -> list[tuple[str, Any]]:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise DataError(f"not valid JSON: {e}", file=str(path)) from None
-        return [(f"#{i}", rec) for i, rec in enumerate(data)]
+        if not isinstance(data, list):
+            raise DataError(f"expected a JSON list of questions, found a {type(data).__name__}", file=str(path))
+        return [(f"#{i}", rec) for i, rec in enumerate(need_records(data, path))]
     out: list[tuple[str, Any]] = []
     for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -86,6 +89,7 @@ class EgoSchema(Task):
             labels = read_json(apath)
             if not isinstance(labels, dict):
                 raise DataError("expected an object {q_uid: answer index}", file=str(apath))
+            need_records(labels, apath)
         col, seen, unreadable = Collector(self.name), set(), []
         for where, rec in questions:
             uid = rec.get("q_uid") if isinstance(rec, dict) else None

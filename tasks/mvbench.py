@@ -35,6 +35,7 @@ from ._mcq import (
     mcq_metrics,
     need,
     need_options,
+    need_records,
     read_json,
     seed_letter,
 )
@@ -85,6 +86,7 @@ class MVBench(Task):
             data = read_json(path)
             if not isinstance(data, list):
                 raise DataError("expected a JSON list of questions", file=str(path))
+            need_records(data, path)
             folder = self._folder(task)
             for i, rec in enumerate(data):
                 sid, where = f"{task}/{i:04d}", f"#{i}"

@@ -34,6 +34,7 @@ from ._mcq import (
     need,
     need_index,
     need_options,
+    need_records,
     read_json,
     video_ref,
 )
@@ -59,6 +60,7 @@ class PerceptionTest(Task):
         data = read_json(path)
         if not isinstance(data, dict):
             raise DataError("expected an object {video_id: {metadata, mc_question}}", file=str(path))
+        need_records(data, path)
         col = Collector(self.name)
         for video_id, entry in data.items():
             try:

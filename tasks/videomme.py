@@ -39,6 +39,7 @@ from ._mcq import (
     meta_key,
     need,
     need_file,
+    need_records,
     video_ref,
 )
 
@@ -89,6 +90,7 @@ class VideoMME(Task):
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
             raise DataError(f"parquet lacks columns {missing}", file=str(path))
+        need_records(table.num_rows, path)
         col = Collector(self.name)
         for i, rec in enumerate(table.to_pylist()):
             qid = rec.get("question_id")

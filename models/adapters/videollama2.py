@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.model import ModelAdapter, ModelDescription
+from harness.model import ModelAdapter, ModelDescription, check_positive_int
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
@@ -17,6 +19,8 @@ ARGS = {"path", "base", "dtype", "device", "batch_size", "attn", "vision_tower",
 # the torch dtype load_pretrained gives each dtype arg (anything else loads as float32)
 TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16",
                "fp16": "float16", "float16": "float16"}
+DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")
+ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
 
 
 def _weights_digest(path: Path) -> str:
@@ -47,15 +51,24 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown videollama2 model args {sorted(unknown)}", hint=f"known: {sorted(ARGS)}")
         path = Path(args.get("path") or DEFAULT_CHECKPOINT)
-        batch_size = int(args.get("batch_size", 8))
+        batch_size = check_positive_int(args.get("batch_size", 8), "videollama2 batch_size")
         if args.get("device"):
             device = str(args["device"])
+            if not DEVICE.match(device):
+                raise ConfigError(f"videollama2 device={device!r}", hint="use cuda, cuda:N or cpu (also mps, xpu)")
         else:
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
         # the seed evaluates in fp16 on the GPU; a CPU has no fast fp16, so fp32 there
         dtype = str(args.get("dtype") or ("fp16" if device.startswith("cuda") else "fp32"))
+        if dtype not in TORCH_DTYPE:
+            raise ConfigError(f"videollama2 dtype={dtype!r}", hint="use fp16, bf16 or fp32 (float16, bfloat16, float32)")
+        if "num_frames" in args and args["num_frames"] is not None:
+            check_positive_int(args["num_frames"], "videollama2 num_frames")
+        attn = str(args.get("attn", "auto"))
+        if attn not in ATTN:
+            raise ConfigError(f"videollama2 attn={attn!r}", hint="use " + ", ".join(ATTN))
         aspect = str(args.get("aspect_ratio", "none")).lower()
         if aspect not in ("none", "pad"):
             raise ConfigError(f"videollama2 aspect_ratio={aspect!r}",
@@ -92,8 +105,27 @@ class VideoLLaMA2Adapter(ModelAdapter):
             self.path, aspect=s.aspect, base=args.get("base"), dtype=s.dtype, device=s.device,
             vision_tower=args.get("vision_tower"), attn=str(args.get("attn", "auto")))
         if args.get("num_frames"):
-            self.processor.num_frames = int(args["num_frames"])
+            self.processor.num_frames = check_positive_int(args["num_frames"], "videollama2 num_frames")
         self._fp = s.fingerprint(self.processor.num_frames)
+
+    @classmethod
+    def check_args(cls, **args: Any) -> None:
+        """Every arg known and in range (Settings.resolve), the checkpoint folders there, and what the
+        device and attention implementation need present, before anything loads."""
+        s = Settings.resolve(args)
+        for key in ("path", "base", "vision_tower"):
+            if args.get(key) and not Path(str(args[key])).is_dir():
+                raise ConfigError(f"videollama2 {key}={args[key]}: no such directory",
+                                  hint="model args name local checkpoint folders")
+        if s.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(f"videollama2 device={s.device}: no CUDA device is visible to torch",
+                                  hint="use device=cpu, or install the torch build for your CUDA")
+        if str(args.get("attn")) == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
+            raise ConfigError("videollama2 attn=flash_attention_2: flash-attn is not installed",
+                              hint='pip install -e ".[gpu]", or use attn=sdpa')
 
     @classmethod
     def describe(cls, **args: Any) -> ModelDescription | None:
@@ -105,7 +137,8 @@ class VideoLLaMA2Adapter(ModelAdapter):
             config = json.loads((s.path / "config.json").read_text())
         except (OSError, ValueError):
             return None
-        num_frames = int(args["num_frames"]) if args.get("num_frames") else int(config.get("num_frames", 8))
+        num_frames = (check_positive_int(args["num_frames"], "num_frames") if args.get("num_frames")
+                      else int(config.get("num_frames", 8)))
         torch_dtype = TORCH_DTYPE.get(s.dtype, "float32")
         return ModelDescription(cls.name, s.args, f"videollama2-{s.fingerprint(num_frames)}",
                                 FramePolicy("uniform", num_frames), _deviations(s.aspect, torch_dtype),
@@ -157,4 +190,9 @@ class VideoLLaMA2Adapter(ModelAdapter):
                 videos.append(self.processor(r.frames.array, r.modal).to(self.model.dtype))
                 modals.append(r.modal)
         gen = {k: v for k, v in requests[0].gen_kwargs.items() if k != "oracle_answer"}
+        seed = gen.pop("seed", None)  # not a generate() argument: it seeds sampling
+        if seed is not None and gen.get("do_sample"):
+            import torch
+
+            torch.manual_seed(int(seed))
         return generate_batch(self.model, self.tokenizer, [r.text for r in requests], videos, modals, **gen)
