@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, parse_kv
-from .errors import ConfigError, HarnessError
+from .errors import ConfigError, HarnessError, write_hint
 from .registry import MODELS, TASKS, get_model_class, get_task_class, parse_task_list
 from .types import FramePolicy
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE = 0, 1, 2
+# OSErrors that are the machine's state, not a bug: reported as one message, exit 2
+ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                      errno.EISDIR, errno.ENAMETOOLONG, errno.EMFILE, errno.ENFILE}
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
@@ -90,9 +94,11 @@ def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from . import dist
+    from .demo import CACHE_HINT, cache_dir
     from .model import UnloadedModel
+    from .paths import ensure_writable_dir
     from .rundir import run_lock
-    from .runner import evaluate, load_task, media_missing, prepare, progress_line
+    from .runner import evaluate, load_task, media_missing, needs_judge, prepare, progress_line
 
     # Every argument is checked before anything is read, locked or loaded: a mistake is one message, exit 2.
     cfg = config_from_args(a)
@@ -111,6 +117,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             more = f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else ""
             raise HarnessError(f"{run.task.name}: {len(missing)} of {len(run.samples)} videos are missing:\n{shown}{more}",
                                hint="fix --data-root, or allow them as per-sample errors with --max-error-rate")
+    if any(needs_judge(r.task, cfg) for r in runs):  # verdicts are cached there: it must be writable
+        ensure_writable_dir(cache_dir() / "judge", "the judge cache", CACHE_HINT)
     ctx = dist.init_from_env()
     with run_lock(cfg.output_dir, ctx):  # a second run into this directory is refused here (exit 2)
         # Plan from the model's description when the adapter can give one without loading the weights;
@@ -266,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except HarnessError as e:  # a user mistake: the message and its fix, no traceback
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # the environment refused (a full or read-only disk) where no WriteError names it
+        if e.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        print(f"error: {e.strerror}{': ' + str(e.filename) if e.filename else ''}\n  hint: {write_hint(e)}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)

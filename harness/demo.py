@@ -7,7 +7,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import WriteError
+from .paths import ensure_writable_dir
 from .task import Task
+
+CACHE_HINT = "set HARNESS_CACHE to a folder this user can write (demo sets and judge verdicts are cached there)"
 
 DEMO_VERSION = "2"  # 2: clips encoded without x264 mbtree (reproducible bytes)
 
@@ -22,11 +26,14 @@ def demo_root(task_cls: type[Task]) -> Path:
     root = cache_dir() / "demo" / f"{task_cls.name}-v{task_cls.version}-d{DEMO_VERSION}"
     if (root / ".complete").exists():
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(root.parent, "the demo sets' folder", CACHE_HINT)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
     try:
-        task_cls.build_demo(tmp)
-        (tmp / ".complete").write_text("ok\n")
+        try:
+            task_cls.build_demo(tmp)
+            (tmp / ".complete").write_text("ok\n")
+        except OSError as e:  # e.g. the cache's disk filled up while the clips were written
+            raise WriteError(root, e, f"the {task_cls.name} demo set", CACHE_HINT) from None
         try:
             os.replace(tmp, root)
         except OSError:  # another rank won the race; its copy is identical (deterministic build)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class HarnessError(Exception):
     """A problem the user can fix. `hint` says how."""
@@ -36,6 +38,25 @@ class VideoError(DataError):
 class OutputDirError(HarnessError):
     """An output directory this run must not write: another run holds it, or it holds another model's or
     another run's results (see harness.rundir)."""
+
+
+class WriteError(HarnessError):
+    """A file or folder the run must write cannot be: a read-only or full filesystem, no permission, a
+    path component that is a regular file. Names the path and says why (the OS's words)."""
+
+    def __init__(self, path: object, error: OSError | str, what: str = "", hint: str | None = None):
+        reason = error if isinstance(error, str) else (error.strerror or str(error))
+        super().__init__(f"cannot write {what + ' ' if what else ''}{path}: {reason}", hint or write_hint(error))
+        self.path = path
+
+
+def write_hint(error: OSError | str) -> str:
+    """What to do about an OSError from a write."""
+    code = getattr(error, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return "free space on that filesystem (or choose another place), then rerun the same command: what was " \
+               "written before it filled up is kept"
+    return "choose a place this user can write"
 
 
 class ModelLoadError(HarnessError):

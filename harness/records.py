@@ -6,6 +6,7 @@ writers truncate it before appending, so the sample it held is simply redone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
-from .errors import DataError
+from .errors import DataError, HarnessError, WriteError
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -113,29 +114,48 @@ class RecordWriter:
 
     def __init__(self, path: Path, fsync_every: float = 2.0):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _truncate_torn_tail(path)
-        self._f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held for the writer's life, closed by close()/__exit__
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _truncate_torn_tail(path)
+            self._f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held for the writer's life, closed by close()/__exit__
+        except OSError as e:
+            raise WriteError(path, e) from None
         self._fsync_every = fsync_every
         self._last_sync = time.monotonic()
 
     def write(self, record: dict[str, Any]) -> None:
-        self._f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        self._f.flush()
-        if time.monotonic() - self._last_sync > self._fsync_every:
-            os.fsync(self._f.fileno())
-            self._last_sync = time.monotonic()
+        """Append one line. A failed write (a full disk) is a WriteError naming the file; at most a part
+        of this line reaches it, which readers skip and the next writer cuts."""
+        try:
+            self._f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            self._f.flush()
+            if time.monotonic() - self._last_sync > self._fsync_every:
+                os.fsync(self._f.fileno())
+                self._last_sync = time.monotonic()
+        except OSError as e:
+            raise WriteError(self.path, e) from None
 
     def close(self) -> None:
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        if self._f.closed:
+            return
+        try:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+        except OSError as e:
+            raise WriteError(self.path, e) from None
+        finally:
+            with contextlib.suppress(OSError):  # a buffer a full disk refused: dropped, the line redone
+                self._f.close()
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # already failing (a full disk, a signal): that error is the one to report
+            with contextlib.suppress(HarnessError, OSError):
+                self.close()
 
 
 def current_umask() -> int:
@@ -156,8 +176,11 @@ def atomic_write_lines(path: Path, chunks: Iterable[str]) -> None:
     """Write text chunks via a temp file + rename: readers see the old file or the new one,
     never half; chunks are streamed, so nothing is joined in memory. The file gets the mode any
     other tool would give it (0666 less the umask), not mkstemp's private 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise WriteError(path, e) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), 0o666 & ~current_umask())
@@ -166,8 +189,11 @@ def atomic_write_lines(path: Path, chunks: Iterable[str]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # the old file, if any, is untouched
+            raise WriteError(path, e) from None
         raise
 
 

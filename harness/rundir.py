@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import dist
-from .errors import DataError, HarnessError, OutputDirError
+from .errors import DataError, HarnessError, OutputDirError, WriteError
+from .paths import ensure_writable_dir
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,9 +68,12 @@ class DirLock:
 
     @classmethod
     def acquire(cls, outdir: Path) -> DirLock:
-        outdir.mkdir(parents=True, exist_ok=True)
+        ensure_writable_dir(outdir, "the output directory", "choose an --output-dir this user can write")
         path = outdir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise WriteError(path, e) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -88,8 +92,12 @@ class DirLock:
         stale = os.pread(fd, 1 << 16, 0)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": " ".join(sys.argv)}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        except OSError as e:  # a full disk: nothing of this run is written yet
+            os.close(fd)
+            raise WriteError(path, e) from None
         return cls(path, fd, _holder_text(stale) if stale.strip() else None)
 
     def release(self) -> None:

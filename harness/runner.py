@@ -229,8 +229,12 @@ def _crash_midway(records: Iterator[dict[str, Any]], point: str, n: int) -> Iter
         yield rec
 
 
+def needs_judge(task: Task, cfg: RunConfig) -> bool:
+    return task.scoring == "judge" and not task.server_scored and not cfg.predict_only
+
+
 def make_judge(task: Task, cfg: RunConfig) -> Any:
-    if task.scoring != "judge" or task.server_scored or cfg.predict_only:
+    if not needs_judge(task, cfg):
         return None
     from .judge import Judge, JudgeConfig
 

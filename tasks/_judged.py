@@ -79,7 +79,7 @@ def video_finder(root: Path, folder: str, stems: tuple[str, ...], exts: tuple[st
     base_real = safe_join(root, folder) if base.is_dir() else base
 
     def find(name: str, file: str, record: str) -> MediaRef:
-        plain = "/" not in name and "\\" not in name and name not in (".", "..")
+        plain = "/" not in name and "\\" not in name and "\x00" not in name and name not in (".", "..")
         first: Path | None = None
         for stem in stems:
             rel = stem.format(name=name)

@@ -15,7 +15,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..errors import DataError
+from ..errors import DataError, WriteError
 from ..paths import package_dir
 from ..records import atomic_write_text, iter_records
 from ..results import PERCENT, Footnotes, format_metric, load_results, metric_at, protocol_notes
@@ -158,7 +158,10 @@ def cmd_report(a: Any) -> int:
     if a.format == "parquet":
         if not a.output:
             raise DataError("--format parquet needs --output FILE")
-        to_parquet(a.runs, a.output)
+        try:
+            to_parquet(a.runs, a.output)
+        except OSError as e:
+            raise WriteError(a.output, e) from None
         print(f"wrote {a.output}")
         return 0
     if a.format == "html":
