@@ -133,7 +133,29 @@ def need_options(value: Any, key: str, n_min: int, n_max: int) -> list[str]:
     if not n_min <= len(value) <= n_max:
         want = str(n_min) if n_min == n_max else f"{n_min}-{n_max}"
         raise BadRecord(f"field {key!r} has {len(value)} options, expected {want}")
+    distinct_options(value, key)
     return value
+
+
+def distinct_options(options: list[str], key: str = "options", repeats_ok: bool = False) -> list[str]:
+    """Options a reply can tell apart: none empty (an empty text is contained in every reply, so the
+    contained-text rule would pick it for anything) and none repeating another (case and surrounding
+    spaces aside, as the rules compare them: which letter would a reply naming it mean?). A BadRecord
+    otherwise. `repeats_ok` (a task whose extraction reads letters only): repeats are returned, as
+    "E=C" (option E repeats option C), instead of refused."""
+    seen: dict[str, int] = {}
+    repeats = []
+    for i, opt in enumerate(options):
+        text = opt.strip().lower()
+        if not text:
+            raise BadRecord(f"field {key!r}: option {LETTERS[i]} is empty")
+        if text in seen:
+            j = seen[text]
+            if not repeats_ok:
+                raise BadRecord(f"field {key!r}: option {LETTERS[i]} repeats option {LETTERS[j]} ({options[j]!r:.40})")
+            repeats.append(f"{LETTERS[i]}={LETTERS[j]}")
+        seen[text] = i
+    return repeats
 
 
 def need_index(value: Any, n: int, what: str) -> str:

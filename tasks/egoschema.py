@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import random
 import re
 from pathlib import Path
@@ -28,6 +29,7 @@ from . import _demo
 from ._mcq import (
     BadRecord,
     Collector,
+    distinct_options,
     drop_answer_word,
     letter_index,
     mcq_instruction,
@@ -42,6 +44,7 @@ from ._mcq import (
 )
 
 N_OPTIONS = 5
+log = logging.getLogger(__name__)
 
 
 def read_questions(path: Path) -> list[tuple[str, Any]]:
@@ -116,15 +119,25 @@ class EgoSchema(Task):
         for uid in labels:  # a label without a question is still one of the 500: report it
             if uid not in seen:
                 col.bad(uid, f"labelled q_uid has no question in questions.json{extra}", apath, uid)
+        repeated = [s.id for s in col.samples if s.meta.get("repeated_options")]
+        if repeated:
+            log.warning("egoschema: %d question(s) in %s repeat an option text (kept and scored by letter, as the "
+                        "official evaluation does; meta.repeated_options says which): %s%s", len(repeated), qpath,
+                        ", ".join(repeated[:5]), f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
         return col.samples
 
     def _sample(self, sid: str, rec: dict[str, Any], path: Path, where: str) -> Sample:
         need(rec, "q_uid")
         question = need(rec, "question")
         options = [need(rec, f"option {i}") for i in range(N_OPTIONS)]
+        # An empty option is refused; a repeated one is kept: the extraction reads letters only, so a reply is
+        # never ambiguous, and the real set has such questions (all 500 count in the official accuracy).
+        repeats = distinct_options(options, "option 0..4", repeats_ok=True)
         media = video_ref(safe_join(self.root, f"good_clips_git/{sid}.mp4", file=str(path), record=where))
-        return Sample(id=sid, task=self.name, media=media, question=question, options=options,
-                      meta={"google_drive_id": rec.get("google_drive_id")})
+        meta: dict[str, Any] = {"google_drive_id": rec.get("google_drive_id")}
+        if repeats:
+            meta["repeated_options"] = repeats
+        return Sample(id=sid, task=self.name, media=media, question=question, options=options, meta=meta)
 
     @classmethod
     def build_demo(cls, root: Path) -> None:

@@ -34,6 +34,7 @@ from ._mcq import (
     LETTERS,
     BadRecord,
     Collector,
+    distinct_options,
     drop_answer_word,
     mcq_metrics,
     meta_key,
@@ -113,6 +114,7 @@ class VideoMME(Task):
             if not m or m.group(1) != letter:
                 raise BadRecord(f"option {opt!r:.40} is not lettered '{letter}. ...'")
             options.append(m.group(2))
+        distinct_options(options)
         answer = need(rec, "answer")
         if answer not in LETTERS[:4]:
             raise BadRecord(f"answer {answer!r} is not one of A-D")

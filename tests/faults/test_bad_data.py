@@ -101,3 +101,58 @@ def test_every_bad_input_is_a_counted_per_sample_error(tmp_path, broken, capsys)
     assert any(r["id"].startswith("episodic_reasoning/0000") for r in ok)
     assert any(r["id"].startswith("fine_grained_action/0000") for r in ok)
     assert main(args[:-2] + ["--max-error-rate", "0.01"]) in (1, 2)  # past the allowed rate: non-zero
+
+
+# -- issue 19, item 16: options that repeat or are empty ------------------------------------------------
+
+def _mcq_files(task: str, root: Path, options: list[list[str]]) -> Path:
+    """One annotation file of `task` with one question per options list (answer: the last option)."""
+    root.mkdir(parents=True, exist_ok=True)
+    if task == "mvbench":
+        path = root / "json" / "action_count.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps([{"video": f"v{i}.mp4", "question": "q?", "candidates": o, "answer": o[-1]}
+                                    for i, o in enumerate(options)]))
+    elif task == "perception_test":
+        path = root / "mc_question_valid.json"
+        path.write_text(json.dumps({f"video_{i}": {"mc_question": [
+            {"id": 0, "question": "q?", "options": o, "answer_id": 2, "area": "memory", "reasoning": "r"}]}
+            for i, o in enumerate(options)}))
+    elif task == "egoschema":
+        path = root / "questions.json"
+        path.write_text(json.dumps([{"q_uid": f"u{i}", "question": "q?", **{f"option {k}": t for k, t in enumerate(o)}}
+                                    for i, o in enumerate(options)]))
+        (root / "subset_answers.json").write_text(json.dumps({f"u{i}": 4 for i in range(len(options))}))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = root / "videomme" / "test-00000-of-00001.parquet"
+        path.parent.mkdir()
+        pq.write_table(pa.Table.from_pylist([
+            {"question_id": f"{i:03d}-1", "videoID": f"v{i}", "question": "q?", "answer": "D", "duration": "short",
+             "domain": "d", "sub_category": "s", "task_type": "t", "video_id": f"{i:03d}",
+             "options": [f"{L}. {t}" for L, t in zip("ABCD", o)]} for i, o in enumerate(options)]), path)
+    return path
+
+
+N_OPTIONS = {"mvbench": 3, "perception_test": 3, "egoschema": 5, "videomme": 4}
+
+
+@pytest.mark.parametrize("task", list(N_OPTIONS))
+def test_item16_options_that_repeat_or_are_empty_are_an_error_of_that_sample(tmp_path, task):
+    n = N_OPTIONS[task]
+    fill = ["green", "yellow", "black", "white"]
+    good = ["red", "blue", *fill][:n]
+    repeat = ["red", "Red ", *fill][:n]  # the same text (the contained-text rule ignores case): ambiguous
+    empty = ["red", " ", *fill][:n]  # an empty text is contained in every reply
+    path = _mcq_files(task, tmp_path / task, [good, repeat, empty])
+    samples = get_task_class(task)(tmp_path / task).load()
+    assert len(samples) == 3
+    ok, rep, emp = samples
+    assert ok.error is None, ok.error
+    assert emp.error and "option B is empty" in emp.error and str(path) in emp.error, (task, emp.error)
+    if task == "egoschema":  # letters only: a repeat is unambiguous, and the real set has some (kept, flagged)
+        assert rep.error is None and rep.meta["repeated_options"] == ["B=A"], rep
+    else:
+        assert rep.error and "option B repeats option A" in rep.error and str(path) in rep.error, (task, rep.error)
