@@ -25,6 +25,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tasks", required=True, help="comma list, e.g. mvbench,videomme")
     p.add_argument("--data-root", type=Path, help="folder holding <task>/ in official layouts; "
                    "without it each task runs on its embedded demo set")
+    p.add_argument("--allow-root", action="append", type=Path, default=[], metavar="DIR",
+                   help="a folder outside --data-root that its symlinks may lead into (a Hugging Face hub "
+                        "cache: the datasets--<org>--<name> folder); repeatable")
     p.add_argument("--output-dir", "--output_path", type=Path, default=Path("runs/latest"))
     p.add_argument("--limit", type=int, help="first N samples of each task")
     p.add_argument("--gen-kwargs", "--gen_kwargs", default="", help="k=v,... e.g. max_new_tokens=32")
@@ -75,7 +78,8 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
                      gen_kwargs=gen, frames=FramePolicy.parse(a.frames) if a.frames else None,
                      task_options=options, splits=splits, judge_spec=a.judge, predict_only=a.predict_only,
                      max_error_rate=a.max_error_rate, max_unscored_rate=a.max_unscored_rate,
-                     decode_workers=a.decode_workers, progress=not a.no_progress, overwrite=a.overwrite).check()
+                     decode_workers=a.decode_workers, progress=not a.no_progress, overwrite=a.overwrite,
+                     allow_roots=a.allow_root).check()
 
 
 def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
@@ -190,7 +194,7 @@ def cmd_score(a: argparse.Namespace) -> int:
 def cmd_verify(a: argparse.Namespace) -> int:
     from .verify import verify
 
-    cfg = RunConfig(output_dir=Path("."), data_root=a.data_root, limit=a.limit).check()
+    cfg = RunConfig(output_dir=Path("."), data_root=a.data_root, limit=a.limit, allow_roots=a.allow_root).check()
     options, splits = _task_args(a.task_args)
     cfg.task_options, cfg.splits = options, splits
     names = parse_task_list(a.tasks)
@@ -219,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         v = sub.add_parser(name, help="check every video a task needs exists and decodes (no model)")
         v.add_argument("--tasks", required=True)
         v.add_argument("--data-root", type=Path)
+        v.add_argument("--allow-root", action="append", type=Path, default=[], metavar="DIR")
         v.add_argument("--task-args", action="append", default=[])
         v.add_argument("--limit", type=int)
         v.add_argument("--workers", type=int, default=4)

@@ -79,6 +79,8 @@ class RunConfig:
     `splits`: per task name, a split other than the task's default.
     `overwrite`: the output directory may hold another model's results or other tasks: every file
     of the earlier run is removed first (else such a directory is refused; harness.rundir).
+    `allow_roots`: folders outside the data root that annotation paths may reach through symlinks
+    (a Hugging Face hub cache's blobs; harness.paths.safe_join).
     """
 
     output_dir: Path
@@ -97,6 +99,7 @@ class RunConfig:
     merge_timeout: float = 3600.0
     progress: bool = True
     overwrite: bool = False
+    allow_roots: list[Path] = field(default_factory=list)
 
     def check(self) -> RunConfig:
         """Refuse settings that cannot mean what they say (ConfigError naming the flag); returns self."""
@@ -110,6 +113,9 @@ class RunConfig:
         if not _integer(self.decode_workers) or self.decode_workers < 1:
             raise ConfigError(f"--decode-workers {self.decode_workers}: must be a whole number >= 1")
         check_gen_kwargs(self.gen_kwargs)
+        for d in self.allow_roots:
+            if not Path(d).is_dir():
+                raise ConfigError(f"--allow-root {d}: no such folder")
         return self
 
     def public(self) -> dict[str, Any]:
@@ -118,4 +124,5 @@ class RunConfig:
                 "seed": self.seed, "gen_kwargs": self.gen_kwargs,
                 "frames": str(self.frames) if self.frames else None, "task_options": self.task_options,
                 "splits": self.splits, "predict_only": self.predict_only,
+                "allow_roots": [str(d) for d in self.allow_roots],
                 "max_error_rate": self.max_error_rate, "max_unscored_rate": self.max_unscored_rate}

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from .errors import DataError, HarnessError, WriteError
 
+# Folders besides a task's own root (its real path) that annotation paths may lead into through symlinks:
+# the --allow-root folders (real paths), set around task loading (harness.runner.load_task).
+_ALLOWED: ContextVar[tuple[Path, ...]] = ContextVar("harness_allowed_roots", default=())
+
+
+@contextlib.contextmanager
+def allowed_roots(roots: Iterable[Path | str]) -> Iterator[None]:
+    """Within the block, safe_join also accepts paths whose real location is inside one of `roots`."""
+    token = _ALLOWED.set(tuple(Path(os.path.realpath(r)) for r in roots))
+    try:
+        yield
+    finally:
+        _ALLOWED.reset(token)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
 
 def safe_join(root: Path, rel: str, *, file: str | None = None, record: str | None = None) -> Path:
-    """`root/rel`, refusing anything that lands outside `root` (`..`, absolute paths, symlinks out).
+    """`root/rel` as a real path, refusing anything that lands outside `root` (`..`, absolute paths,
+    symlinks out) and outside every folder `allowed_roots` names (--allow-root).
 
     Annotation files are input we do not control; a path escaping the data root is an error that
-    names the annotation file and record, never a silent read of some other file.
+    names the annotation file and record, never a silent read of some other file. A symlink is
+    followed where its target stays inside an allowed root: a dataset in the Hugging Face hub cache
+    (snapshots/<rev>/ files link into ../../blobs/) reads with --allow-root naming the repo folder.
     """
     if "\x00" in rel:
         raise DataError(f"path {rel!r} holds a NUL byte, which no file name can", file=file, record=record)
@@ -22,10 +46,35 @@ def safe_join(root: Path, rel: str, *, file: str | None = None, record: str | No
         raise DataError(f"path {rel!r} is not relative to the data root", file=file, record=record)
     root_real = Path(os.path.realpath(root))
     target = Path(os.path.realpath(root_real / rel))
-    if target != root_real and root_real not in target.parents:
-        raise DataError(f"path {rel!r} escapes the data root {root}", file=file, record=record,
-                        hint="annotation paths must stay inside --data-root")
+    allowed = (root_real, *_ALLOWED.get())
+    if not any(_inside(target, a) for a in allowed):
+        raise _escape_error(root, root_real, rel, target, allowed, file, record)
     return target
+
+
+def _escape_error(root: Path, root_real: Path, rel: str, target: Path, allowed: tuple[Path, ...],
+                  file: str | None, record: str | None) -> DataError:
+    """Say what leads out: the first symlink on the way whose target is outside every allowed root
+    (where it points, and the --allow-root that would admit it), or a plain `..`."""
+    where = root_real
+    for part in Path(rel).parts:
+        where = where / part
+        if where.is_symlink():
+            dest = os.readlink(where)
+            real = Path(os.path.realpath(where))
+            if not any(_inside(real, a) for a in allowed):
+                shown = Path(root) / where.relative_to(root_real)
+                points = f"{dest} ({real})" if str(real) != dest else dest
+                if real.parent.name == "blobs" and real.parent.parent.name.startswith(("datasets--", "models--")):
+                    suggest, why = real.parent.parent, "this is a Hugging Face hub cache: "
+                else:
+                    suggest, why = real.parent, ""
+                return DataError(f"path {rel!r} escapes the data root {root}: {shown} is a symlink to {points}",
+                                 file=file, record=record,
+                                 hint=f"{why}if {suggest} holds data you mean to read, pass --allow-root {suggest} "
+                                      "(repeatable; links that leave every allowed folder stay refused)")
+    return DataError(f"path {rel!r} escapes the data root {root} (to {target})", file=file, record=record,
+                     hint="annotation paths must stay inside --data-root (or a folder named by --allow-root)")
 
 
 def ensure_writable_dir(path: Path, what: str, hint: str | None = None) -> Path:

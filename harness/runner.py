@@ -25,6 +25,7 @@ from .errors import DataError, HarnessError
 from .faultpoints import crash_point
 from .inference import run_shard
 from .model import ModelAdapter, UnloadedModel
+from .paths import allowed_roots
 from .records import index_keys, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
@@ -61,7 +62,8 @@ def build_task(name: str, cfg: RunConfig) -> Task:
 
 def load_task(name: str, cfg: RunConfig) -> TaskRun:
     task = build_task(name, cfg)
-    samples = task.load()
+    with allowed_roots(cfg.allow_roots):  # besides the task's own folder (its real path)
+        samples = task.load()
     if not samples:  # the loaders name an empty annotation file; this covers any other way to load nothing
         raise DataError(f"task {task.name} loaded no samples from {task.root}",
                         hint="point --data-root at the folder holding the benchmark as officially distributed")

@@ -130,11 +130,12 @@ class MVBench(Task):
             start, end = need(rec, "start", (int, float)), need(rec, "end", (int, float))
             if not 0 <= start <= end:
                 raise BadRecord(f"bad clip bounds start={start} end={end}")
-        # Joined under the task's folder: a video may not leave it, while the folder itself may be a
-        # symlink to wherever that source dataset is stored.
+        # Joined under the task's folder: a video may not leave it (except into an --allow-root folder),
+        # while the folder itself may be a symlink to wherever that source dataset is stored.
         target = safe_join(self.root / folder, video, file=str(path), record=where)
         fps = FRAME_TASKS.get(task)
-        kind = "frames" if fps else "gif" if target.suffix.lower() == ".gif" else "video"
+        # by the annotation's name: the real path may have none (a Hugging Face hub cache's blobs/<hash>)
+        kind = "frames" if fps else "gif" if Path(video).suffix.lower() == ".gif" else "video"
         media = MediaRef(str(target), kind, None if start is None else float(start),
                          None if end is None else float(end), fps)
         last = len(cands) - 1 - cands[::-1].index(answer)  # the seed's answer_idx: the last candidate equal to it

@@ -243,3 +243,55 @@ def test_item11_a_nul_byte_does_not_stop_the_run(tmp_path, capsys):
                  "--output-dir", str(out), "--no-progress", "--max-error-rate", "1"]) == 0
     recs = {r["id"]: r for r in read_records(out / "samples" / "mvbench.jsonl")}
     assert "NUL" in recs["action_count/0000"]["error"] and len(recs) == 2
+
+
+# -- item 12: a dataset in the Hugging Face hub cache layout --------------------------------------------
+
+VIDEO = Path(__file__).resolve().parents[1] / "data" / "real" / "videos" / "sample_demo_3.mp4"
+
+
+def hub_dataset(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """perception_test as `huggingface_hub` stores it: snapshots/<rev>/ holds symlinks into ../../blobs,
+    and --data-root's perception_test/ links to the snapshot. video_2 links out of the hub altogether.
+    Returns (data root, the hub repo folder, the annotation file as the task reads it)."""
+    repo = tmp_path / "hub" / "datasets--deepmind--perception_test"
+    blobs, snap = repo / "blobs", repo / "snapshots" / "0123abcd"
+    (snap / "videos").mkdir(parents=True)
+    blobs.mkdir()
+    (blobs / "9f1c").write_bytes(VIDEO.read_bytes())
+    questions = {f"video_{i}": {"mc_question": [{"id": 0, "question": "what?", "options": ["a", "b", "c"],
+                                                 "answer_id": i, "area": "memory", "reasoning": "r"}]}
+                 for i in range(3)}
+    (blobs / "77aa").write_text(json.dumps(questions))
+    (snap / "mc_question_valid.json").symlink_to("../../blobs/77aa")
+    for i in range(2):
+        (snap / "videos" / f"video_{i}.mp4").symlink_to("../../../blobs/9f1c")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.mp4").write_bytes(VIDEO.read_bytes())
+    (snap / "videos" / "video_2.mp4").symlink_to(elsewhere / "x.mp4")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "perception_test").symlink_to(snap)
+    return data, repo, data / "perception_test" / "mc_question_valid.json"
+
+
+def test_item12_a_hub_cache_dataset_reads_with_allow_root_and_links_out_of_every_root_stay_refused(tmp_path, capsys):
+    data, repo, ann = hub_dataset(tmp_path)
+    args = ["run", "--model", "oracle", "--tasks", "perception_test", "--data-root", str(data), "--no-progress",
+            "--max-error-rate", "1"]
+    # without --allow-root: refused, and the message says which link points where, and how to allow it
+    assert main([*args, "--output-dir", str(tmp_path / "o1")]) == 0
+    recs = {r["id"]: r for r in read_records(tmp_path / "o1" / "samples" / "perception_test.jsonl")}
+    err = recs["video_0"]["error"] or ""  # a video that cannot be read fails all its questions: one error sample
+    link = data / "perception_test" / "videos" / "video_0.mp4"
+    assert "escapes the data root" in err and f"{link} is a symlink to ../../../blobs/9f1c" in err, err
+    assert f"--allow-root {repo}" in err, err
+    # with it: every video inside the hub repo reads; the one linked out of every allowed root is still refused
+    assert main([*args, "--allow-root", str(repo), "--output-dir", str(tmp_path / "o2")]) == 0
+    recs = {r["id"]: r for r in read_records(tmp_path / "o2" / "samples" / "perception_test.jsonl")}
+    assert recs["video_0_0"]["state"] == recs["video_1_0"]["state"] == "scored", recs
+    assert recs["video_0_0"]["correct"] and recs["video_1_0"]["correct"]
+    err = recs["video_2"]["error"] or ""
+    assert recs["video_2"]["state"] == "error" and f"is a symlink to {tmp_path / 'elsewhere' / 'x.mp4'}" in err, err
+    assert str(ann) in err and "--allow-root" in err, err
