@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, parse_kv
-from .errors import ConfigError, HarnessError, write_hint
+from .errors import ConfigError, HarnessError, Terminated, write_hint
 from .registry import MODELS, TASKS, get_model_class, get_task_class, parse_task_list
 from .types import FramePolicy
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # as a shell reports SIGINT and SIGTERM
 # OSErrors that are the machine's state, not a bug: reported as one message, exit 2
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
                       errno.EISDIR, errno.ENAMETOOLONG, errno.EMFILE, errno.ENFILE}
@@ -40,6 +46,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-error-rate", type=float, default=0.0)
     p.add_argument("--max-unscored-rate", type=float, default=0.0)
     p.add_argument("--decode-workers", type=int, default=4)
+    p.add_argument("--dist-timeout", type=float, metavar="SECONDS",
+                   help="under torchrun: how long a rank waits for the others to join or answer (default: "
+                        "HARNESS_DIST_TIMEOUT, else 600)")
     p.add_argument("--overwrite", action="store_true",
                    help="the output dir may hold another model's results or other tasks: remove them first")
     p.add_argument("--dry-run", action="store_true", help="print the plan (what is done, what is left); load no model")
@@ -106,6 +115,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     # Every argument is checked before anything is read, locked or loaded: a mistake is one message, exit 2.
     cfg = config_from_args(a)
+    dist.process_group_timeout(a.dist_timeout)
     names = parse_task_list(a.tasks)
     check_task_args(names, cfg)
     model_cls = get_model_class(a.model)  # an unknown name raises the did-you-mean error
@@ -123,7 +133,7 @@ def cmd_run(a: argparse.Namespace) -> int:
                                hint="fix --data-root, or allow them as per-sample errors with --max-error-rate")
     if any(needs_judge(r.task, cfg) for r in runs):  # verdicts are cached there: it must be writable
         ensure_writable_dir(cache_dir() / "judge", "the judge cache", CACHE_HINT)
-    ctx = dist.init_from_env()
+    ctx = dist.init_from_env(a.dist_timeout)
     with run_lock(cfg.output_dir, ctx):  # a second run into this directory is refused here (exit 2)
         # Plan from the model's description when the adapter can give one without loading the weights;
         # load them only when a sample is left to compute.
@@ -145,15 +155,36 @@ def cmd_run(a: argparse.Namespace) -> int:
         results = evaluate(model, runs, cfg, ctx)
     if results is None:
         return EXIT_OK
-    print((cfg.output_dir / "results.md").read_text())
-    print(f"results: {cfg.output_dir / 'results.json'}")
-    for name, t in results["tasks"].items():
-        if t.get("submission"):
-            print(f"{name}: submission written to {t['submission']}. {t.get('submission_help') or ''}")
+
+    def show() -> None:
+        print((cfg.output_dir / "results.md").read_text())
+        print(f"results: {cfg.output_dir / 'results.json'}")
+        for name, t in results["tasks"].items():
+            if t.get("submission"):
+                print(f"{name}: submission written to {t['submission']}. {t.get('submission_help') or ''}")
+
+    return report_outcome(results, cfg, show)
+
+
+def report_outcome(results: dict[str, Any], cfg: RunConfig, show: Callable[[], None]) -> int:
+    """Print what a finished run wrote, and return its exit code. results.json is complete by now, so an
+    interruption while printing (Ctrl-C, SIGTERM, a closed pipe) only cuts the printing short: the exit
+    code stays the run's own (0, or 1 past a threshold)."""
     failures = threshold_failures(results, cfg)
+    code = EXIT_THRESHOLD if failures else EXIT_OK
+    try:
+        show()
+    except (KeyboardInterrupt, Terminated, BrokenPipeError) as e:
+        if isinstance(e, BrokenPipeError):  # nothing more reaches stdout; nor may the exit-time flush fail
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        with contextlib.suppress(Exception):
+            print(f"interrupted while printing; the results are complete: {cfg.output_dir / 'results.json'}",
+                  file=sys.stderr)
     for f in failures:
-        print(f"FAILED {f}", file=sys.stderr)
-    return EXIT_THRESHOLD if failures else EXIT_OK
+        with contextlib.suppress(Exception):
+            print(f"FAILED {f}", file=sys.stderr)
+    return code
 
 
 def _print_plan(runs: list[Any], cfg: RunConfig, model_cls: Any, model_args: dict[str, Any]) -> int:
@@ -184,11 +215,7 @@ def cmd_score(a: argparse.Namespace) -> int:
     from .scoring.rescore import rescore
 
     results, cfg = rescore(a.output_dir, a.judge, a.max_error_rate, a.max_unscored_rate, not a.no_progress)
-    print((a.output_dir / "results.md").read_text())
-    failures = threshold_failures(results, cfg)
-    for f in failures:
-        print(f"FAILED {f}", file=sys.stderr)
-    return EXIT_THRESHOLD if failures else EXIT_OK
+    return report_outcome(results, cfg, lambda: print((a.output_dir / "results.md").read_text()))
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
@@ -268,7 +295,28 @@ def cmd_trainset(args: argparse.Namespace) -> int:
 COMMANDS = {"trainset": cmd_trainset, "run": cmd_run, "score": cmd_score, "verify": cmd_verify, "prepare": cmd_verify, "list": cmd_list}
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM, during the clean-up, kills at once
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM raises Terminated in the main thread while a command runs (the handler before is restored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .dist import die_with_launcher
+
+    die_with_launcher()  # a torchrun worker dies with its launcher, from its first moment
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:  # the training entry parses its own arguments (HfArgumentParser)
         handler, args = cmd_train, argv[1:]
@@ -276,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
     try:
-        return handler(args)
+        with _sigterm_unwinds():
+            return handler(args)
     except HarnessError as e:  # a user mistake: the message and its fix, no traceback
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -288,7 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:  # the stack has unwound: sample files closed, the output directory released
+        print("terminated; rerun the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED
 
 
 if __name__ == "__main__":

@@ -59,6 +59,12 @@ def write_hint(error: OSError | str) -> str:
     return "choose a place this user can write"
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (harness.cli turns the signal into this). A BaseException, like KeyboardInterrupt,
+    so no `except Exception` on the way swallows it: the stack unwinds, files are closed and the output
+    directory released, and the CLI exits 143."""
+
+
 class ModelLoadError(HarnessError):
     """A checkpoint that cannot be loaded: missing shards, wrong shapes, unknown types."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.records import read_records
+from tests.procs import alive, children
 
 REPO = Path(__file__).resolve().parents[1]
 N = 48
@@ -59,25 +60,38 @@ def test_two_ranks_give_byte_identical_samples_and_metrics(reference, tmp_path):
 
 
 def _start_and_kill(args: list[str], out: Path, min_lines: int) -> None:
-    """Start a run, wait until `min_lines` samples are on disk, then kill -9 the whole process group."""
+    """Start a run, wait until `min_lines` samples are on disk, then kill -9 the launcher alone (torchrun,
+    or the single process), as the OOM killer or `kill -9 <pid>` would: its workers (each in a session of
+    its own under torchrun) must die with it, not finish the run behind the rerun's back."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        lines = sum(len(read_records(p)) for p in (out / "samples").glob("toy.rank*.jsonl"))
-        if lines >= min_lines:
-            break
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode != 0, "the run finished before it could be killed"
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            lines = sum(len(read_records(p)) for p in (out / "samples").glob("toy.rank*.jsonl"))
+            if lines >= min_lines:
+                break
+            time.sleep(0.05)
+        workers = children(proc.pid)
+        proc.kill()
+        proc.wait()
+        assert proc.returncode != 0, "the run finished before it could be killed"
+        deadline = time.monotonic() + 2  # a worker left running would still be inferring for seconds
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [p for p in workers if alive(p)], "workers outlived their launcher"
+    finally:
+        for p in [proc.pid, *workers]:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("first, second", [(1, 1), (2, 1), (1, 2)])
 def test_kill_9_then_rerun_at_any_world_size_matches_an_uninterrupted_run(reference, tmp_path, first, second):
     out = tmp_path / "out"
-    _start_and_kill(cmd(out, first, sleep=0.05), out, min_lines=10)
+    _start_and_kill(cmd(out, first, sleep=0.2), out, min_lines=10)
     done_before = sum(len(read_records(p)) for p in (out / "samples").glob("toy.rank*.jsonl"))
     assert 0 < done_before < N
     p = run(cmd(out, second))

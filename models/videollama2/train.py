@@ -255,9 +255,12 @@ def save(model: Any, tokenizer: Any, out: Path, margs: ModelArguments, targs: Tr
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    from harness.dist import die_with_launcher
+
     from .api import processor_for
     from .train_data import ConversationDataset, collate, load_examples
 
+    die_with_launcher()  # under torchrun: a worker dies with its launcher (harness.dist)
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a.startswith("--report_to") for a in argv):
         argv += ["--report_to", "none"]  # no experiment trackers unless asked for

@@ -34,6 +34,7 @@ BAD = {
     "max-error-rate-over-one": (["--max-error-rate", "1.5"], "--max-error-rate"),
     "max-unscored-rate-negative": (["--max-unscored-rate", "-0.1"], "--max-unscored-rate"),
     "decode-workers-zero": (["--decode-workers", "0"], "--decode-workers"),
+    "dist-timeout-zero": (["--dist-timeout", "0"], "--dist-timeout"),
     "frames-uniform-zero": (["--frames", "uniform:0"], "frame"),
     "frames-fps-zero": (["--frames", "fps:0"], "frame"),
     "frames-min-over-max": (["--frames", "fps:1,min=10,max=2"], "frame"),
