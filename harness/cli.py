@@ -101,7 +101,30 @@ def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
                        f"see the `error` field in {t['samples_file']}")
         if not cfg.predict_only and t["n_unscored"] / n > cfg.max_unscored_rate:
             out.append(f"{name}: {t['n_unscored']}/{t['n_samples']} samples unscored "
-                       f"(--max-unscored-rate {cfg.max_unscored_rate})")
+                       f"(--max-unscored-rate {cfg.max_unscored_rate}){_transient_hint(t)}")
+    return out
+
+
+def _transient_hint(task: dict[str, Any]) -> str:
+    """What to do about judgements the endpoint failed: they were not cached, so a rerun asks again."""
+    stats = (task.get("judge") or {}).get("stats") or {}
+    n = stats.get("unscored_transient", 0)
+    return (f"; {n} judgements failed on the judge endpoint and were not cached: rerun `harness score OUTDIR` "
+            f"(with the same --judge) when it answers again") if n else ""
+
+
+def judge_notices(results: dict[str, Any], failures: list[str]) -> list[str]:
+    """Warnings about the judge that hold whatever the thresholds: it stopped asking (the circuit
+    breaker), or some judgements failed on the endpoint and a rerun would ask them again (said once:
+    not again for a task whose FAILED line says it)."""
+    out = []
+    for name, t in results["tasks"].items():
+        stats = (t.get("judge") or {}).get("stats") or {}
+        if stats.get("breaker_tripped"):
+            out.append(f"{name}: the judge stopped asking: {stats.get('breaker_reason')}")
+        hint = _transient_hint(t)
+        if hint and not any(f.startswith(f"{name}:") and f.endswith(hint) for f in failures):
+            out.append(f"{name}{hint}")
     return out
 
 
@@ -181,6 +204,9 @@ def report_outcome(results: dict[str, Any], cfg: RunConfig, show: Callable[[], N
         with contextlib.suppress(Exception):
             print(f"interrupted while printing; the results are complete: {cfg.output_dir / 'results.json'}",
                   file=sys.stderr)
+    for note in judge_notices(results, failures):
+        with contextlib.suppress(Exception):
+            print(f"WARNING {note}", file=sys.stderr)
     for f in failures:
         with contextlib.suppress(Exception):
             print(f"FAILED {f}", file=sys.stderr)

@@ -196,3 +196,26 @@ def test_a_huge_response_body_is_refused_and_memory_stays_bounded(fault, tmp_pat
             tracemalloc.stop()
     assert all(v.data is None and "response over 1048576 bytes" in v.reason for v in verdicts), verdicts[0].reason
     assert peak < 8 << 20, f"peak {peak / 2**20:.0f} MiB while reading two 48 MiB bodies"
+
+
+# -- 7 and 8 as the user sees them: what the command prints, and the rerun it advises -------------------
+def test_the_run_says_the_judge_stopped_and_how_to_retry_and_the_advised_rerun_scores(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "o"
+    with JudgeServer(faults=("503",), fault_rate=1.0, retry_after="0.001") as server:
+        spec = f"base_url={server.url}/v1,timeout=2,backoff=0.001,retries=1,breaker=3"
+        code = main(["run", "--model", "oracle", "--tasks", "activitynet_qa", "--output-dir", str(out),
+                     "--no-progress", "--judge", spec])
+        err = capsys.readouterr().err
+        assert code == 1, err
+        n = json.loads((out / "results.json").read_text())["tasks"]["activitynet_qa"]["n_samples"]
+        assert "WARNING activitynet_qa: the judge stopped asking: endpoint kept failing" in err and "HTTP 503" in err
+        assert (f"FAILED activitynet_qa: {n}/{n} samples unscored (--max-unscored-rate 0.0); {n} judgements "
+                "failed on the judge endpoint and were not cached: rerun `harness score OUTDIR` (with the same "
+                "--judge) when it answers again") in err
+        server.fault_rate = 0.0  # the endpoint answers again: the advised command scores everything
+        assert main(["score", str(out), "--no-progress", "--judge", spec]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING" not in err and "FAILED" not in err
+    task = json.loads((out / "results.json").read_text())["tasks"]["activitynet_qa"]
+    assert task["n_unscored"] == 0 and task["judge"]["stats"]["unscored_transient"] == 0
