@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -79,12 +80,15 @@ def media_missing(samples: list[Sample]) -> list[tuple[str, str]]:
 def sample_key(model_fp: str, run: TaskRun, sample: Sample, oracle: bool = False) -> str:
     """Resume key: everything that determines this sample's prediction, and nothing else. The label
     is not in it (a corrected label is re-scored, not re-inferred), except for a test adapter that is
-    handed the label (`needs_oracle`): its prediction depends on it."""
+    handed the label (`needs_oracle`): its prediction depends on it. The whole media reference (clip
+    bounds, a folder's fps) and `meta` are: tasks build prompts from meta (Video-MME's subtitle file,
+    Video-ChatGPT's second question), and a corrected clip is another input."""
     t = run.task
     key = {"model": model_fp, "task": t.name, "version": t.version, "split": t.split,
            "options": t.options, "id": sample.id, "frames": str(run.policy),
            "prompt": t.template_hash() if t.prompt_file else None, "gen": run.gen_kwargs,
-           "sample": stable_hash([sample.question, sample.options, sample.media and sample.media.path])}
+           "sample": stable_hash([sample.question, sample.options, sample.media and dataclasses.asdict(sample.media),
+                                  sample.meta])}
     if oracle:
         key["answer"] = sample.answer
     return stable_hash(key)

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ import pytest
 from harness.cli import main
 from harness.config import RunConfig
 from harness.records import read_records
-from harness.runner import evaluate, load_task
+from harness.runner import evaluate, load_task, sample_key
+from harness.types import MediaRef
 from tests.toy import HashAdapter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,6 +101,30 @@ def test_item2_a_corrected_label_changes_the_score_without_inference(tmp_path):
     # `harness score` reads files only: it scores the labels the last run stored.
     assert main(["score", str(tmp_path / "out"), "--no-progress"]) == 0
     assert results(tmp_path / "out")["tasks"]["toy"]["metrics"]["accuracy"] == second["metrics"]["accuracy"]
+
+
+def test_item2_a_corrected_clip_or_prompt_field_is_inferred_again_and_only_that_sample(tmp_path):
+    # A label is scored, not inferred; anything the model sees is inferred again when it changes: the
+    # question and options, the video and its clip bounds, and fields a task builds its prompt from
+    # (Video-MME's subtitles, Video-ChatGPT's second question live in `meta`).
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 12}}, progress=False)
+    run = load_task(TOY, cfg)
+    s = run.samples[0]
+    base = sample_key("fp", run, s)
+    variants = {"label": replace(s, answer="something else"),
+                "clip": replace(s, media=MediaRef("v/a.mp4", start=1.0, end=4.0)),
+                "clip moved": replace(s, media=MediaRef("v/a.mp4", start=1.5, end=4.0)),
+                "folder fps": replace(s, media=MediaRef("v/a.mp4", kind="frames", start=1.0, end=4.0, fps=3.0)),
+                "meta": replace(s, meta={**s.meta, "question2": "and then?"})}
+    keys = {name: sample_key("fp", run, v) for name, v in variants.items()}
+    assert keys.pop("label") == base
+    assert len({base, *keys.values()}) == 1 + len(keys)
+    evaluate(HashAdapter(), [run], cfg)
+    again = load_task(TOY, cfg)
+    again.samples[3].meta["question2"] = "asked as well"
+    model = HashAdapter()
+    evaluate(model, [again], cfg)
+    assert model.calls == 1
 
 
 # -- item 3: another model's, or an older run's, files -----------------------------------------
