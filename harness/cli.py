@@ -259,6 +259,9 @@ def cmd_list(a: argparse.Namespace) -> int:
     table = TASKS if a.what == "tasks" else MODELS
     for name, target in table.items():
         print(f"{name:18s} {target}")
+        if a.what == "models":  # the adapter modules import torch lazily: listing stays cheap
+            for arg, text in get_model_class(name).model_args.items():
+                print(f"    {arg:16s} {text}")
     return EXIT_OK
 
 

@@ -54,6 +54,8 @@ class ModelAdapter:
     name: ClassVar[str] = "model"  # registry name
     # Test adapters only: the runner puts each sample's target into gen_kwargs["oracle_answer"].
     needs_oracle: ClassVar[bool] = False
+    # What `harness list models` shows: each model arg with a one-line description (default, range).
+    model_args: ClassVar[dict[str, str]] = {}
     batch_size: int = 1  # how many requests generate() wants at once
     args: dict[str, Any]  # the model args it was built with (recorded in results)
 

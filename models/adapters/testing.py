@@ -5,7 +5,7 @@ No torch import: `harness run --model constant` works on a machine with nothing 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.model import ModelAdapter, ModelDescription
 from harness.types import Request, stable_hash
@@ -34,7 +34,11 @@ class OracleAdapter(_Fixed):
     reference text. A harness check: every task must score 100% with it."""
 
     name = "oracle"
+    model_args: ClassVar[dict[str, str]] = {"batch_size": "requests per generate call (default 8)"}
     needs_oracle = True  # the runner puts the target into gen_kwargs["oracle_answer"] for this adapter only
+
+    def __init__(self, batch_size: int | str = 8):
+        super().__init__(batch_size=batch_size)
 
     def generate(self, requests: list[Request]) -> list[str]:
         out = []
@@ -49,6 +53,7 @@ class ConstantAdapter(_Fixed):
     """Always answers `answer` (default "A"): its accuracy is the share of that letter in the answers."""
 
     name = "constant"
+    model_args: ClassVar[dict[str, str]] = {"answer": "the text it always answers (default A)", "batch_size": "requests per generate call (default 8)"}
 
     def __init__(self, answer: str = "A", batch_size: int | str = 8):
         super().__init__(batch_size=batch_size, answer=str(answer))

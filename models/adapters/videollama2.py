@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.errors import ConfigError
 from harness.model import ModelAdapter, ModelDescription, check_positive_int
@@ -95,6 +95,17 @@ def _deviations(aspect: str, torch_dtype: str) -> list[str]:
 
 class VideoLLaMA2Adapter(ModelAdapter):
     name = "videollama2"
+    model_args: ClassVar[dict[str, str]] = {
+        "path": "checkpoint folder (default: the shipped tiny model)",
+        "base": "base LLM folder, for a checkpoint that holds only the connector or LoRA weights",
+        "dtype": "fp16, bf16 or fp32 (default: fp16 on a GPU, as the seed; fp32 on a CPU)",
+        "device": "cuda, cuda:N or cpu (default: cuda when visible)",
+        "batch_size": "requests per generate call (default 8)",
+        "attn": "auto, sdpa, eager or flash_attention_2",
+        "vision_tower": "vision tower folder, in place of the one config.json names",
+        "num_frames": "frames per video (default: the checkpoint config's num_frames)",
+        "aspect_ratio": "none (the seed's evaluation) or pad (padded to square, as in training)",
+    }
 
     def __init__(self, **args: Any):
         s = Settings.resolve(args)
