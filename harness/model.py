@@ -5,7 +5,9 @@ Every adapter subclasses ModelAdapter; every hook the runner calls is declared h
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import ConfigError
@@ -21,6 +23,26 @@ def check_positive_int(value: Any, what: str) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise ConfigError(f"{what}={value!r}: must be a whole number >= 1")
     return number
+
+
+WEIGHT_FILES = ("*.safetensors", "*.json")
+BIG_FILE = 64 << 20  # files this large are hashed by name and size, not content
+
+
+def weights_digest(path: str | Path, patterns: tuple[str, ...] = WEIGHT_FILES) -> str:
+    """Hash of a checkpoint folder's files matching `patterns` (each pattern's files in name order):
+    their bytes, or for files of BIG_FILE or more their size (with the index json, it changes whenever
+    the weights do; reading tens of gigabytes for a fingerprint would cost minutes). The default covers
+    weights and configs; an adapter whose outputs also depend on other files (a chat template, a
+    tokenizer model) names them too."""
+    folder = Path(path)
+    h = hashlib.sha256()
+    for pattern in patterns:
+        for f in sorted(folder.glob(pattern)):
+            size = f.stat().st_size
+            h.update(f.name.encode())
+            h.update(f.read_bytes() if size < BIG_FILE else f"{size}".encode())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import ConfigError
-from harness.model import ModelAdapter, ModelDescription, check_positive_int
+from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
@@ -21,17 +21,6 @@ TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfl
                "fp16": "float16", "float16": "float16"}
 DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")
 ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
-
-
-def _weights_digest(path: Path) -> str:
-    """Hash of the weight files' bytes (cheap for the tiny model; for big checkpoints, their index
-    and sizes, which change whenever the weights do)."""
-    h = hashlib.sha256()
-    for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.json")):
-        st = f.stat()
-        h.update(f.name.encode())
-        h.update(f.read_bytes() if st.st_size < (64 << 20) else f"{st.st_size}".encode())
-    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ class Settings:
 
     def fingerprint(self, num_frames: int) -> str:
         """Weights (their digest), base, dtype, frames and aspect: what changes an output."""
-        return hashlib.sha256(json.dumps([_weights_digest(self.path), self.args.get("base"), self.dtype, num_frames,
+        return hashlib.sha256(json.dumps([weights_digest(self.path), self.args.get("base"), self.dtype, num_frames,
                                           self.aspect], default=str).encode()).hexdigest()[:16]
 
 
