@@ -12,36 +12,35 @@ A failure of the endpoint (429, 5xx, connection, timeout, a bad or oversized bod
 unscored *transient*: not cached, so a rerun asks again. After `breaker` such failures in a row,
 once an item has used up its retries in that streak (a burst of 429s that retries ride out is not
 an endpoint down), the run stops asking and leaves every item not yet judged unscored (transient)
-with the reason, instead of waiting out retries for hours. Every string that comes
-from the endpoint (model names, error texts, answers quoted in reasons) is redacted before it
+with the reason, instead of waiting out retries for hours (the retry loop and the breaker are
+harness.chat.Session, shared with the `openai` model adapter). Every string that comes from the endpoint (model names, error texts, answers quoted in reasons) is redacted before it
 reaches a verdict, the cache, stats or a log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import json
 import logging
-import random
 from collections import Counter
-from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from ..chat.endpoint import Completion
+from ..chat.session import KEPT_FAILING, Session, run_sync
 from ..errors import JudgeError
 from .config import JudgeConfig
 from .parse import TEMPLATE_DIR, Template, load_template, parse_verdict
-from .provider import MAX_WAIT, ProviderError, provider_for
+from .provider import provider_for
 from .store import JudgeCache
 
 log = logging.getLogger(__name__)
 RERUN = "rerun `harness score OUTDIR` when the endpoint answers again"
-KEPT_FAILING = "endpoint kept failing"
+__all__ = ["KEPT_FAILING", "RERUN", "Judge", "JudgeItem", "Verdict"]
 
 
 @dataclass
@@ -69,13 +68,12 @@ class Judge:
         self._templates: dict[str, Template] = {}
         self._stats: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
-        self._tokens: dict[str, Counter[str]] = {}  # per model as returned, for the cost estimate
         self._models: Counter[str] = Counter()  # every verdict's model as returned (cached ones too)
         self.provider = provider_for(config)
-        self._failures = 0  # endpoint failures in a row, across all items in flight
-        self._gave_up = False  # whether an item used up its retries in that streak
-        self._tripped: str | None = None  # why the breaker stopped this judge (for its lifetime)
-        self._trip: asyncio.Event | None = None  # set when it trips: wakes every wait of this run
+        # retries, deadlines, Retry-After and the circuit breaker (its state lasts this judge's lifetime)
+        self.session = Session(self.provider, retries=config.retries, timeout=config.timeout, backoff=config.backoff,
+                               breaker=config.breaker, fatal=JudgeError, who="judge",
+                               left="the items not yet judged are left unscored", rerun=RERUN)
 
     def preflight(self) -> None:
         """Fail before any inference when the judge cannot possibly work (no network call)."""
@@ -101,12 +99,7 @@ class Judge:
         """Verdicts in the order of `items`. Raises JudgeError on a refused key or unknown model."""
         if not items:
             return []
-        coro = self._run_all(items, progress)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        return _in_thread(coro)  # called from inside an event loop (a notebook): use a fresh loop
+        return run_sync(self._run_all(items, progress))  # inside an event loop (a notebook): a fresh loop
 
     async def _run_all(self, items: list[JudgeItem], progress: bool) -> list[Verdict]:
         keys = [self.cache_key(it) for it in items]
@@ -145,9 +138,7 @@ class Judge:
     async def _ask_all(self, todo: dict[str, JudgeItem], done: dict[str, Verdict], progress: bool) -> None:
         sem = asyncio.Semaphore(self.config.concurrency)
         bar = tqdm(total=len(todo), desc="judge", unit="item", disable=not progress, leave=False)
-        self._trip = asyncio.Event()  # an event belongs to one loop: one per run
-        if self._tripped:
-            self._trip.set()
+        self.session.open()  # the breaker's wake-up event belongs to this run's loop
 
         async def one(key: str, item: JudgeItem) -> None:
             async with sem:
@@ -168,82 +159,21 @@ class Judge:
             raise
         finally:
             bar.close()
-            self._trip = None
-            await self.provider.close()
+            await self.session.close()
 
     async def _ask(self, item: JudgeItem) -> Verdict:
-        c, t = self.config, self.template(item.template)
-        messages = t.messages(item.fields)
-        usage: Counter[str] = Counter()
-        last, model, transient = "no attempt", None, False
-        for attempt in range(c.retries + 1):
-            if self._tripped:  # the endpoint is down: not asked (again)
-                return self._unscored(self._tripped, model, usage, t, transient=True)
-            wait = min(MAX_WAIT, c.backoff * 2 ** attempt * random.uniform(0.5, 1.5))
-            self._stats["requests"] += 1
-            try:
-                async with asyncio.timeout(c.timeout):  # hard deadline, even for a server that trickles bytes
-                    answer = await self.provider.complete(self._body(messages))
-            except TimeoutError:
-                last, transient = f"timed out after {c.timeout:g} s", True
-                self._endpoint_failed(last, gave_up=attempt == c.retries)
-            except ProviderError as e:
-                if e.fatal:
-                    raise JudgeError(self._clean(e.reason), hint=e.hint) from None
-                last, transient = self._clean(e.reason), e.retry
-                if not e.retry:  # a refusal of this request: the endpoint works, asking again will not help
-                    self._endpoint_answered()
-                    return self._unscored(last, model, usage, t)
-                if e.wait is not None and e.wait > MAX_WAIT:  # "come back in an hour": a refusal, not a wait
-                    last += f", Retry-After {e.wait:.0f} s (longer than the judge waits)"
-                    self._endpoint_failed(last, gave_up=True)
-                    return self._unscored(f"{last}; {RERUN}", model, usage, t, transient=True)
-                self._endpoint_failed(last, gave_up=attempt == c.retries)
-                wait = wait if e.wait is None else e.wait  # the server knows when it can take us again
-            else:
-                self._endpoint_answered()
-                model = self._clean(answer.model) or model
-                usage.update(answer.usage)
-                self._tokens.setdefault(model or c.model, Counter()).update(answer.usage)
-                data, problem = parse_verdict(answer.text, t.schema)
-                if data is not None:
-                    return Verdict(data, None, model, False, dict(usage), t.hash)
-                last, transient = f"unparseable answer: {problem}; got {self._clean(str(answer.text))[:80]!r}", False
-                wait = min(wait, c.backoff)  # a bad answer is not server load: ask again soon
-            if attempt < c.retries:
-                self._stats["retries"] += 1
-                await self._pause(wait)
-        # the last failure decides: the endpoint's (asking again later may work) or the answer's
-        reason = f"{last} (after {c.retries + 1} attempts)" + (f"; {RERUN}" if transient else "")
-        return self._unscored(reason, model, usage, t, transient=transient)
+        t = self.template(item.template)
 
-    def _endpoint_answered(self) -> None:
-        self._failures, self._gave_up = 0, False
+        def accept(answer: Completion) -> tuple[Any, str | None]:
+            data, problem = parse_verdict(answer.text, t.schema)
+            if data is not None:
+                return data, None
+            return None, f"unparseable answer: {problem}; got {self._clean(str(answer.text))[:80]!r}"
 
-    def _endpoint_failed(self, reason: str, gave_up: bool) -> None:
-        """One more failure of the endpoint in a row (`gave_up`: the item asks no more). At `breaker`
-        of them, once an item has given up, stop asking: a burst that retries ride out never trips it."""
-        self._failures += 1
-        self._gave_up = self._gave_up or gave_up
-        n = self.config.breaker
-        if n and self._failures >= n and self._gave_up and not self._tripped:
-            self._tripped = (f"{KEPT_FAILING}: not asked after {self._failures} failures in a row "
-                             f"(last: {reason}); {RERUN}")
-            log.warning("the judge endpoint kept failing: %d failures in a row (last: %s); the items not yet "
-                        "judged are left unscored: %s", self._failures, reason, RERUN)
-            if self._trip is not None:
-                self._trip.set()
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep before a retry; cut short when the breaker trips (nothing more will be asked)."""
-        if self._trip is None:
-            await asyncio.sleep(seconds)
-            return
-        try:
-            async with asyncio.timeout(seconds):
-                await self._trip.wait()
-        except TimeoutError:
-            pass
+        out = await self.session.ask(self._body(t.messages(item.fields)), accept, self.config.model)
+        if out.ok:
+            return Verdict(out.value, None, out.model, False, out.usage, t.hash)
+        return Verdict(None, self._clean(out.reason), out.model, False, out.usage, t.hash, out.transient)
 
     def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         """The request: the seed's fields (eval_video_oqa_*.py), with our sampling settings."""
@@ -253,10 +183,6 @@ class Judge:
         if c.top_p is not None:
             body["top_p"] = c.top_p
         return body
-
-    def _unscored(self, reason: str, model: str | None, usage: Counter[str], t: Template,
-                  transient: bool = False) -> Verdict:
-        return Verdict(None, self._clean(reason), model, False, dict(usage), t.hash, transient)
 
     def _clean(self, text: Any) -> Any:
         """A string from the endpoint as it may be kept: redacted (None stays None)."""
@@ -272,14 +198,16 @@ class Judge:
         a failure of the endpoint left, that a rerun asks again: unscored_transient), whether the
         circuit breaker stopped the judging and why, tokens and the estimated cost of this run's
         requests, models as returned, template hashes."""
-        s: dict[str, Any] = {k: self._stats[k] for k in ("items", "cache_hits", "deduplicated", "requests", "retries",
-                                                          "judged", "unscored", "unscored_transient")}
+        counts = self._stats + self.session.counts  # the session counts requests and retries
+        s: dict[str, Any] = {k: counts[k] for k in ("items", "cache_hits", "deduplicated", "requests", "retries",
+                                                    "judged", "unscored", "unscored_transient")}
         s["unscored_reasons"] = dict(self._reasons)
-        s["breaker_tripped"] = self._tripped is not None
-        s["breaker_reason"] = self._tripped
-        s["prompt_tokens"] = sum(c["prompt_tokens"] for c in self._tokens.values())
-        s["completion_tokens"] = sum(c["completion_tokens"] for c in self._tokens.values())
-        s["estimated_cost_usd"] = self.provider.estimate_cost(self._tokens)
+        s["breaker_tripped"] = self.session.tripped is not None
+        s["breaker_reason"] = self.session.tripped
+        tokens = self.session.tokens
+        s["prompt_tokens"] = sum(c["prompt_tokens"] for c in tokens.values())
+        s["completion_tokens"] = sum(c["completion_tokens"] for c in tokens.values())
+        s["estimated_cost_usd"] = self.provider.estimate_cost(tokens)
         s["models_returned"] = sorted(self._models)
         s["substituted"] = self.substituted()
         s["templates"] = {name: t.hash for name, t in sorted(self._templates.items())}
@@ -292,8 +220,3 @@ def _category(reason: str | None) -> str:
     for cut in (":", ";", " (after", ", Retry-After"):
         head = head.split(cut)[0]
     return head
-
-
-def _in_thread(coro: Coroutine[Any, Any, list[Verdict]]) -> list[Verdict]:
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()

@@ -1,45 +1,24 @@
 """What a judge provider is: one small class per kind of endpoint.
 
-The judge (harness.judge.core) owns concurrency, retries, backoff, deadlines, parsing and the
-cache; a provider only turns one request body into one completion, or says why it could not,
-classified. A new kind of endpoint is one JudgeProvider subclass and one entry in PROVIDERS.
+The judge (harness.judge.core) owns concurrency, parsing and the cache, and asks through a
+harness.chat.Session (retries, backoff, deadlines, the circuit breaker); a provider only turns one
+request body into one completion, or says why it could not, classified (ProviderError). A new
+kind of endpoint is one JudgeProvider subclass and one entry in PROVIDERS.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from ..chat.endpoint import MAX_MODEL_CHARS, MAX_RESPONSE_BYTES, MAX_WAIT, ChatError, Completion
 
 if TYPE_CHECKING:
     from .config import JudgeConfig
 
-MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays bounded
-MAX_RESPONSE_BYTES = 1 << 20  # a chat completion holding a 0-5 verdict is a few hundred bytes
-MAX_MODEL_CHARS = 200  # a model name as the endpoint returns it, kept in every record
-
-
-@dataclass
-class Completion:
-    text: str | None  # the judge's answer
-    model: str | None  # the model the endpoint says answered (it may differ from the one asked for)
-    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
-
-
-class ProviderError(Exception):
-    """A request that brought no completion, classified for the judge's retry loop.
-
-    `fatal`: configuration, not this item (a refused key, no such model): stop the run.
-    `retry`: asking again may help (load, a dropped connection, a bad or oversized body): a failure
-    of the endpoint, counted towards the judge's circuit breaker and never cached; False for a
-    refusal of this one request (a content filter): final, cached. `wait`: seconds the server asked
-    us to wait before the next try, as it said (the judge decides what it waits). `reason` is
-    already redacted (see `redact`).
-    """
-
-    def __init__(self, reason: str, *, fatal: bool = False, retry: bool = True, wait: float | None = None,
-                 hint: str | None = None):
-        super().__init__(reason)
-        self.reason, self.fatal, self.retry, self.wait, self.hint = reason, fatal, retry, wait, hint
+# The shared chat layer's pieces, under the judge's names (ProviderError is harness.chat.ChatError).
+ProviderError = ChatError
+__all__ = ["MAX_MODEL_CHARS", "MAX_RESPONSE_BYTES", "MAX_WAIT", "PROVIDERS", "Completion", "JudgeProvider",
+           "ProviderError", "provider_for"]
 
 
 class JudgeProvider:
