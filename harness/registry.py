@@ -23,6 +23,7 @@ TASKS: dict[str, str] = {
 
 MODELS: dict[str, str] = {
     "videollama2": "harness.models.adapters.videollama2:VideoLLaMA2Adapter",
+    "hf": "harness.models.adapters.hf:HFAdapter",
     "oracle": "harness.models.adapters.testing:OracleAdapter",
     "constant": "harness.models.adapters.testing:ConstantAdapter",
 }

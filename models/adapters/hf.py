@@ -1,0 +1,387 @@
+"""The `hf` adapter: any video LLM that transformers loads with AutoModelForImageTextToText and
+AutoProcessor (VideoLLaMA3, Qwen2-VL / 2.5-VL / 3-VL, LLaVA-OneVision, LLaVA-NeXT-Video, Video-LLaVA,
+InternVL, SmolVLM, ...), through the model's own chat template and processor.
+
+The harness reads the frames (the run's frame policy, recorded per sample); they go to the model's
+video processor as one video with their source frame indices and rate, and with frame sampling off,
+so the processor neither re-samples them nor invents timestamps. `frames_as=images` gives them to the
+image processor instead, one image part each (for a machine without torchvision, which transformers'
+video processors need; recorded as a deviation). The task's instruction is the user turn's text,
+unchanged; any system prompt comes from the model's own chat template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.errors import ConfigError
+from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
+from harness.types import FramePolicy, Frames, Request
+
+ARGS = ("path", "dtype", "device", "batch_size", "attn", "num_frames", "fps", "min_frames", "max_frames",
+        "frames_as")
+TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16",
+               "fp16": "float16", "float16": "float16"}
+DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")
+ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
+FRAMES_AS = ("video", "images")
+# What the outputs depend on besides the weights: configs (json), the chat template, tokenizer models.
+CHECKPOINT_FILES = ("*.safetensors", "*.bin", "*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken")
+TORCHVISION_HINT = ("install the torchvision build that matches your torch (transformers' video processors need "
+                    "it); or frames_as=images: the frames go through the model's image processor, one image each, "
+                    "recorded as a deviation")
+
+
+def _number(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{what}={value!r}: must be a number > 0")
+    return number
+
+
+def torchvision_usable() -> bool:
+    """Whether transformers' video processors can run here: torchvision installed, importable with this
+    torch, and seen by transformers."""
+    if importlib.util.find_spec("torchvision") is None:
+        return False
+    try:
+        import torchvision  # noqa: F401 - a build for another torch fails here
+        from transformers.utils import is_torchvision_available
+    except Exception:  # noqa: BLE001 - any failure to import means: not usable
+        return False
+    return bool(is_torchvision_available())
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The checkpoint's config.json, or a ConfigError that names the folder and what is wrong with it."""
+    if not path.is_dir():
+        raise ConfigError(f"hf path={path}: no such directory", hint="path names a local checkpoint folder "
+                          "(as saved by save_pretrained or downloaded from the hub)")
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"hf path={path}: no config.json in this folder",
+                          hint="point path at the folder that holds config.json, the weights and the processor files") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"hf path={path}: config.json cannot be read ({e})") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"hf path={path}: config.json holds no configuration object")
+    return config
+
+
+def model_class_name(path: Path, config: dict[str, Any]) -> str:
+    """The AutoModelForImageTextToText class for this checkpoint's model_type, or a ConfigError."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES as MAPPING
+
+    model_type = config.get("model_type")
+    if model_type not in MAPPING:
+        what = f"model_type {model_type!r}" if model_type else "no model_type"
+        hint = ("the hf adapter takes transformers-native video/vision LLMs (Qwen2.5-VL, VideoLLaMA3, LLaVA-OneVision, "
+                "...); this project's own VideoLLaMA2 checkpoints use --model videollama2")
+        if config.get("auto_map"):
+            hint = ("this checkpoint brings its own modeling code (auto_map), which the hf adapter does not run; use "
+                    "the model's transformers-native conversion (its `-hf` checkpoint), or " + hint.split("; ")[1])
+        raise ConfigError(f"hf path={path}: {what} is not an image-text-to-text model that transformers "
+                          "loads with AutoModelForImageTextToText", hint=hint)
+    return str(MAPPING[model_type])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The model args resolved (defaults filled in), as the adapter records them in results.json."""
+
+    path: Path
+    batch_size: int
+    device: str
+    dtype: str  # torch dtype name
+    attn: str
+    frames_as: str
+    policy: FramePolicy | None
+    args: dict[str, Any]
+
+    @classmethod
+    def resolve(cls, args: dict[str, Any]) -> Settings:
+        unknown = set(args) - set(ARGS)
+        if unknown:
+            raise ConfigError(f"unknown hf model args {sorted(unknown)}", hint=f"known: {sorted(ARGS)}")
+        if not args.get("path"):
+            raise ConfigError("hf needs path=DIR: the checkpoint folder",
+                              hint="e.g. --model-args path=/models/Qwen2.5-VL-7B-Instruct,batch_size=4")
+        path = Path(str(args["path"])).expanduser()
+        batch_size = check_positive_int(args.get("batch_size", 1), "hf batch_size")
+        if args.get("device"):
+            device = str(args["device"])
+            if not DEVICE.match(device):
+                raise ConfigError(f"hf device={device!r}", hint="use cuda, cuda:N or cpu (also mps, xpu)")
+        else:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype_arg = str(args.get("dtype") or ("bf16" if device.startswith("cuda") else "fp32"))
+        if dtype_arg not in TORCH_DTYPE:
+            raise ConfigError(f"hf dtype={dtype_arg!r}", hint="use bf16, fp16 or fp32 (bfloat16, float16, float32)")
+        attn = str(args.get("attn", "auto"))
+        if attn not in ATTN:
+            raise ConfigError(f"hf attn={attn!r}", hint="use " + ", ".join(ATTN))
+        frames_as = str(args.get("frames_as", "video"))
+        if frames_as not in FRAMES_AS:
+            raise ConfigError(f"hf frames_as={frames_as!r}", hint="video (the model's video processor) or images "
+                                                                  "(one image part per frame, a deviation)")
+        policy = cls._policy(args)
+        recorded = {"path": str(path), "dtype": dtype_arg, "device": device, "batch_size": batch_size,
+                    "frames_as": frames_as,
+                    **{k: args[k] for k in ("attn", "num_frames", "fps", "min_frames", "max_frames") if k in args}}
+        return cls(path, batch_size, device, TORCH_DTYPE[dtype_arg], attn, frames_as, policy, recorded)
+
+    @staticmethod
+    def _policy(args: dict[str, Any]) -> FramePolicy | None:
+        """num_frames=N -> uniform:N; fps=F[,min_frames,max_frames] -> fps:F; neither: the task's default."""
+        given = {k for k in ("num_frames", "fps", "min_frames", "max_frames") if args.get(k) not in (None, "")}
+        if "num_frames" in given and given - {"num_frames"}:
+            raise ConfigError("hf num_frames with fps/min_frames/max_frames",
+                              hint="num_frames=N samples N frames uniformly; fps=F[,min_frames=A,max_frames=B] "
+                                   "samples F a second: use one")
+        if "num_frames" in given:
+            return FramePolicy("uniform", check_positive_int(args["num_frames"], "hf num_frames"))
+        if "fps" in given:
+            lo = check_positive_int(args.get("min_frames", 1), "hf min_frames")
+            hi = check_positive_int(args.get("max_frames", 256), "hf max_frames")
+            return FramePolicy("fps", n=0, fps=_number(args["fps"], "hf fps"), min_frames=lo, max_frames=hi)
+        if given:
+            raise ConfigError(f"hf {' and '.join(sorted(given))} without fps", hint="min_frames/max_frames bound fps=F")
+        return None
+
+    def fingerprint(self) -> str:
+        """The checkpoint's files (weights, configs, chat template, tokenizer), the dtype, the frames
+        and how they are given: what changes an output."""
+        blob = [weights_digest(self.path, CHECKPOINT_FILES), self.dtype, str(self.policy), self.frames_as]
+        return "hf-" + hashlib.sha256(json.dumps(blob).encode()).hexdigest()[:16]
+
+    def deviations(self, checkpoint_dtype: str | None) -> list[str]:
+        out = []
+        if self.frames_as == "images":
+            out.append("frames given to the image processor, one image part each (frames_as=images), not to the "
+                       "model's video processor")
+        if checkpoint_dtype and checkpoint_dtype != self.dtype:
+            out.append(f"weights in {self.dtype} (the checkpoint's: {checkpoint_dtype})")
+        return out
+
+
+def checkpoint_dtype(config: dict[str, Any]) -> str | None:
+    dtype = config.get("dtype") or config.get("torch_dtype") or (config.get("text_config") or {}).get("dtype")
+    return str(dtype).replace("torch.", "") if dtype else None
+
+
+def video_metadata(frames: Frames) -> dict[str, Any]:
+    """What the video processor knows of the harness's frames: the source's frame rate and the frame
+    indices read (the timestamps VideoLLaMA3 / Qwen3-VL / SmolVLM write into the prompt are index / fps,
+    the harness's own), and a frame count that makes `sampled_fps` the rate the frames were taken at
+    over the span they cover (Qwen2.5-VL's temporal positions), as qwen-vl-utils computes it for a clip."""
+    indices = [int(i) for i in frames.indices]
+    t = len(indices)
+    fps = float(frames.fps) if frames.fps else None
+    span = indices[-1] - indices[0] if t else 0
+    total = round(span * t / (t - 1)) if t > 1 and span > 0 else (frames.video_frames or t)
+    height, width = frames.array.shape[1:3]
+    return {"total_num_frames": max(int(total), t), "fps": fps, "frames_indices": indices,
+            "duration": (frames.video_frames / fps) if fps and frames.video_frames else None,
+            "height": int(height), "width": int(width)}
+
+
+class HFAdapter(ModelAdapter):
+    name = "hf"
+    model_args: ClassVar[dict[str, str]] = {
+        "path": "checkpoint folder (required): config.json, weights, processor and chat template",
+        "dtype": "bf16, fp16 or fp32 (default: bf16 on a GPU, fp32 on a CPU)",
+        "device": "cuda, cuda:N or cpu (default: cuda when visible)",
+        "batch_size": "requests per generate call (default 1; left-padded, outputs equal batch 1's)",
+        "attn": "auto, sdpa, eager or flash_attention_2 (default auto: transformers' choice)",
+        "num_frames": "frames per video, uniform (default: the task's frame policy)",
+        "fps": "frames per second instead of num_frames (bounded by min_frames, max_frames)",
+        "min_frames": "with fps: at least this many frames (default 1)",
+        "max_frames": "with fps: at most this many frames (default 256)",
+        "frames_as": "video (default: the model's video processor) or images (one image per frame; a deviation)",
+    }
+
+    def __init__(self, **args: Any):
+        import torch
+        import transformers
+
+        s = Settings.resolve(args)
+        config = read_config(s.path)
+        model_class_name(s.path, config)
+        self.settings, self.args, self.batch_size = s, s.args, s.batch_size
+        self.processor = load_processor(s.path, s.frames_as)
+        if s.frames_as == "video" and getattr(self.processor, "video_processor", None) is None:
+            raise ConfigError(f"hf path={s.path}: this model's processor ({type(self.processor).__name__}) takes no "
+                              "video", hint="frames_as=images gives it the frames as images (a deviation)")
+        tok = self.processor.tokenizer
+        tok.padding_side = "left"  # generation continues every row from its last token
+        if tok.pad_token is None:  # batches need one; the mask keeps it out of attention
+            tok.pad_token = tok.eos_token
+        load: dict[str, Any] = {"dtype": getattr(torch, s.dtype)}
+        if s.attn != "auto":
+            load["attn_implementation"] = s.attn
+        self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(s.path), **load).to(s.device).eval()
+        self._checkpoint_dtype = checkpoint_dtype(config)
+        self._fp = s.fingerprint()
+
+    @classmethod
+    def check_args(cls, **args: Any) -> None:
+        """Every arg known and in range, the folder a checkpoint of a supported model, and what the
+        device, the attention implementation and frames_as=video need present, before anything loads."""
+        s = Settings.resolve(args)
+        model_class_name(s.path, read_config(s.path))
+        if s.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(f"hf device={s.device}: no CUDA device is visible to torch",
+                                  hint="use device=cpu, or install the torch build for your CUDA")
+        if s.attn == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
+            raise ConfigError("hf attn=flash_attention_2: flash-attn is not installed",
+                              hint='pip install -e ".[gpu]", or use attn=sdpa')
+        if s.frames_as == "video" and not torchvision_usable():
+            raise ConfigError("hf frames_as=video: transformers' video processors need torchvision, which is not "
+                              "usable here", hint=TORCHVISION_HINT)
+
+    @classmethod
+    def describe(cls, **args: Any) -> ModelDescription:
+        """From the args and config.json, without loading the weights (the fingerprint hashes the
+        checkpoint's files as loading does)."""
+        s = Settings.resolve(args)
+        config = read_config(s.path)
+        info = {"model_type": config.get("model_type"), "class": model_class_name(s.path, config), "dtype": s.dtype,
+                "device": s.device, "frames_as": s.frames_as}
+        return ModelDescription(cls.name, s.args, s.fingerprint(), s.policy, s.deviations(checkpoint_dtype(config)),
+                                info, s.batch_size)
+
+    def fingerprint(self) -> str:
+        return self._fp
+
+    def frame_policy(self) -> FramePolicy | None:
+        return self.settings.policy
+
+    def deviations(self) -> list[str]:
+        return self.settings.deviations(self._checkpoint_dtype)
+
+    def info(self) -> dict[str, Any]:
+        return {"model_type": self.model.config.model_type, "class": type(self.model).__name__,
+                "dtype": str(self.model.dtype).replace("torch.", ""), "device": str(self.model.device),
+                "frames_as": self.settings.frames_as, "attn_implementation": self.model.config._attn_implementation,
+                "params": sum(p.numel() for p in self.model.parameters())}
+
+    def inputs(self, requests: list[Request]) -> Any:
+        """The batch as the processor makes it: each request one user turn through the model's chat
+        template, left-padded."""
+        conversations, metadata = [], []
+        for r in requests:
+            content: list[dict[str, Any]] = []
+            if r.frames is not None and r.modal != "text":
+                if r.modal == "image" or self.settings.frames_as == "images":
+                    content += [{"type": "image", "image": frame} for frame in r.frames.array]
+                else:
+                    content.append({"type": "video", "video": r.frames.array})
+                    metadata.append(video_metadata(r.frames))
+            content.append({"type": "text", "text": r.text})
+            conversations.append([{"role": "user", "content": content}])
+        kwargs: dict[str, Any] = {"padding": True}
+        if metadata:  # the harness sampled these frames: the processor must not sample again
+            kwargs.update(video_metadata=metadata, do_sample_frames=False)
+        return self.processor.apply_chat_template(conversations, add_generation_prompt=True, tokenize=True,
+                                                  return_dict=True, return_tensors="pt", processor_kwargs=kwargs)
+
+    def generate(self, requests: list[Request]) -> list[str]:
+        import torch
+
+        gen = {k: v for k, v in requests[0].gen_kwargs.items() if k != "oracle_answer"}
+        seed = gen.pop("seed", None)  # not a generate() argument: it seeds sampling
+        gen.setdefault("do_sample", False)
+        if gen["do_sample"]:
+            if seed is not None:
+                torch.manual_seed(int(seed))
+        else:  # greedy: no sampling settings from the checkpoint's generation_config.json either
+            gen.update(temperature=None, top_p=None, top_k=None)
+        inputs = self.inputs(requests).to(self.model.device)
+        for key in inputs:  # pixels in the weights' dtype; other floats (Qwen's seconds per grid) stay exact
+            if key.startswith("pixel_values"):
+                inputs[key] = inputs[key].to(self.model.dtype)
+        tok = self.processor.tokenizer
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, **gen, pad_token_id=tok.pad_token_id)
+        # decoder-only models return the prompt too; an encoder-decoder one only the new tokens
+        new = out if self.model.config.is_encoder_decoder else out[:, inputs["input_ids"].shape[1]:]
+        return [t.strip() for t in self.processor.batch_decode(new, skip_special_tokens=True)]
+
+
+def load_processor(path: Path, frames_as: str) -> Any:
+    """AutoProcessor, or, where torchvision is missing and frames go as images, the same processor
+    class built from the checkpoint's files with its video processor left out."""
+    import transformers
+
+    try:
+        return transformers.AutoProcessor.from_pretrained(str(path))
+    except ImportError as e:
+        if "torchvision" not in str(e).lower():
+            raise
+        if frames_as == "video":
+            raise ConfigError("hf frames_as=video: this model's video processor needs torchvision, which is not "
+                              "usable here", hint=TORCHVISION_HINT) from None
+    return _processor_without_video(path)
+
+
+def _processor_without_video(path: Path) -> Any:
+    from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING, processor_class_from_name
+    from transformers.video_processing_utils import VideoProcessorMixin
+
+    class NoVideoProcessor(VideoProcessorMixin):
+        """Stands in for a video processor that cannot load (no torchvision): frames_as=images never calls it."""
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConfigError("this processor's video processor needs torchvision", hint=TORCHVISION_HINT)
+
+    cls = None
+    for name in ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json"):
+        try:
+            found = json.loads((path / name).read_text()).get("processor_class")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if found:
+            cls = processor_class_from_name(found)
+            break
+    if cls is None:
+        cls = PROCESSOR_MAPPING[type(AutoConfig.from_pretrained(str(path)))]
+    parts = []
+    for attr in cls.get_attributes():
+        if attr == "video_processor":
+            parts.append(NoVideoProcessor())
+        elif attr == "tokenizer":
+            parts.append(AutoTokenizer.from_pretrained(str(path)))
+        elif attr == "image_processor":
+            parts.append(AutoImageProcessor.from_pretrained(str(path)))
+        else:
+            raise ConfigError(f"hf path={path}: the processor ({cls.__name__}) needs a {attr}, which cannot be "
+                              "loaded without torchvision", hint=TORCHVISION_HINT)
+    class WithoutVideo(cls):  # type: ignore[misc,valid-type]
+        """The checkpoint's processor class; its video processor check accepts the stand-in (without
+        torchvision, transformers cannot even name the class a video processor must be)."""
+
+        def check_argument_for_proper_class(self, argument_name: str, argument: Any) -> Any:
+            if isinstance(argument, NoVideoProcessor):
+                return NoVideoProcessor
+            return super().check_argument_for_proper_class(argument_name, argument)
+
+    WithoutVideo.__name__ = WithoutVideo.__qualname__ = cls.__name__
+    processor_dict, kwargs = WithoutVideo.get_processor_dict(str(path))
+    return WithoutVideo.from_args_and_dict(parts, processor_dict, **kwargs)
