@@ -98,7 +98,7 @@ def threshold_failures(results: dict[str, Any], cfg: RunConfig) -> list[str]:
         n = max(1, t["n_samples"])
         if t["n_errors"] / n > cfg.max_error_rate:
             out.append(f"{name}: {t['n_errors']}/{t['n_samples']} samples failed (--max-error-rate {cfg.max_error_rate}); "
-                       f"see the `error` field in {t['samples_file']}")
+                       f"see the `error` field in {t['samples_file']}{_model_transient_hint(t)}")
         if not cfg.predict_only and t["n_unscored"] / n > cfg.max_unscored_rate:
             out.append(f"{name}: {t['n_unscored']}/{t['n_samples']} samples unscored "
                        f"(--max-unscored-rate {cfg.max_unscored_rate}){_transient_hint(t)}")
@@ -111,6 +111,28 @@ def _transient_hint(task: dict[str, Any]) -> str:
     n = stats.get("unscored_transient", 0)
     return (f"; {n} judgements failed on the judge endpoint and were not cached: rerun `harness score OUTDIR` "
             f"(with the same --judge) when it answers again") if n else ""
+
+
+def _model_transient_hint(task: dict[str, Any]) -> str:
+    """What to do about samples the model's endpoint failed: a rerun of the same command computes them again."""
+    n = task.get("n_errors_transient") or 0
+    return (f"; {n} failed on the model endpoint (marked transient): rerun the same `harness run` command when it "
+            f"answers again, it computes only those") if n else ""
+
+
+def model_notices(results: dict[str, Any]) -> list[str]:
+    """Warnings about a model behind an endpoint: it stopped being asked (the circuit breaker), or it
+    answered as another model than the one asked for (a snapshot behind an alias)."""
+    out = []
+    asked = (results.get("model") or {}).get("args", {}).get("model")
+    for name, t in results["tasks"].items():
+        usage = t.get("model_usage") or {}
+        if usage.get("breaker_tripped"):
+            out.append(f"{name}: the model endpoint stopped being asked: {usage.get('breaker_reason')}")
+        if usage.get("substituted"):
+            out.append(f"{name}: the model endpoint answered as {', '.join(usage['substituted'])}, not the "
+                       f"requested {asked}; results of different snapshots are not comparable")
+    return out
 
 
 def judge_notices(results: dict[str, Any], failures: list[str]) -> list[str]:
@@ -144,6 +166,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     model_cls = get_model_class(a.model)  # an unknown name raises the did-you-mean error
     model_args = parse_kv(a.model_args, "--model-args")
     model_cls.check_args(**model_args)
+    for name in names:  # each task's generation settings, as the run will use them
+        model_cls.check_gen_kwargs({**get_task_class(name).gen_kwargs, **cfg.gen_kwargs})
     runs = [load_task(n, cfg) for n in names]
     if a.dry_run:  # the plan loads no model (the adapter's module may import torch)
         return _print_plan(runs, cfg, model_cls, model_args)
@@ -204,7 +228,7 @@ def report_outcome(results: dict[str, Any], cfg: RunConfig, show: Callable[[], N
         with contextlib.suppress(Exception):
             print(f"interrupted while printing; the results are complete: {cfg.output_dir / 'results.json'}",
                   file=sys.stderr)
-    for note in judge_notices(results, failures):
+    for note in model_notices(results) + judge_notices(results, failures):
         with contextlib.suppress(Exception):
             print(f"WARNING {note}", file=sys.stderr)
     for f in failures:

@@ -69,5 +69,11 @@ class ModelLoadError(HarnessError):
     """A checkpoint that cannot be loaded: missing shards, wrong shapes, unknown types."""
 
 
+class ModelError(HarnessError):
+    """A model that cannot answer any request (its endpoint refused the key, no such model or deployment,
+    generation settings it cannot honour): raised from generate(), it stops the run instead of failing
+    every sample one by one."""
+
+
 class JudgeError(HarnessError):
     """Judge misconfiguration (missing credentials, bad endpoint) found before inference."""

@@ -16,8 +16,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .errors import HarnessError
-from .model import ModelAdapter
+from .errors import HarnessError, ModelError
+from .model import GenerationFailed, ModelAdapter
 from .records import RecordWriter
 from .task import Task
 from .types import FramePolicy, Frames, Request, Sample
@@ -87,18 +87,25 @@ def _requests_for(task: Task, prep: Prepared, gen_kwargs: dict[str, Any], oracle
     return [Request(sample.id, t, prep.frames, modal, kwargs) for t in texts]
 
 
-def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list[list[str] | str]:
-    """Generate a batch; if it fails, retry per sample so one bad input does not sink the batch.
-    Returns, per sample, its texts or an error string."""
+def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list[list[str] | str | GenerationFailed]:
+    """Generate a batch. Per sample: its texts, or the GenerationFailed of one of its requests (the
+    adapter answered the rest of the batch: nothing is sent again), or an error string. If generate
+    raises, retry per sample so one bad input does not sink the batch; a ModelError stops the run."""
     flat = [r for g in groups for r in g]
     try:
         texts = model.generate(flat)
-        out: list[list[str] | str] = []
+        if len(texts) != len(flat):
+            raise RuntimeError(f"{model.name} returned {len(texts)} outputs for {len(flat)} requests")
+        out: list[list[str] | str | GenerationFailed] = []
         i = 0
         for g in groups:
-            out.append(list(texts[i:i + len(g)]))
+            mine = list(texts[i:i + len(g)])
+            failed = next((t for t in mine if isinstance(t, GenerationFailed)), None)
+            out.append(failed if failed is not None else mine)
             i += len(g)
         return out
+    except ModelError:  # configuration (a refused key, an unknown model): every sample would fail alike
+        raise
     except Exception as batch_error:  # noqa: BLE001 - retried per sample; a lone failure becomes that sample's error
         if len(groups) == 1:
             return [f"generation failed: {type(batch_error).__name__}: {batch_error}"]
@@ -125,6 +132,10 @@ def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], 
             for (_, rec, _), res in zip(batch, results):
                 if isinstance(res, str):
                     rec["error"] = res
+                elif isinstance(res, GenerationFailed):
+                    rec["error"] = f"generation failed: {res.reason}"
+                    if res.transient:  # the endpoint's failure, not the sample's: a rerun computes it again
+                        rec["transient"] = True
                 else:
                     rec["prediction"] = res[0]
                     rec["extra_predictions"] = res[1:] or None

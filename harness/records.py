@@ -52,6 +52,13 @@ def index_keys(path: Path, unreadable: list[int] | None = None) -> Iterator[tupl
     """(key, byte offset, length) of each complete record, in file order: lets a merge copy lines
     without holding records in memory. Streamed, so the caller keeps the only index. The numbers of
     complete lines that hold no readable record are appended to `unreadable` when given."""
+    for key, offset, length, _ in index_records(path, unreadable):
+        yield key, offset, length
+
+
+def index_records(path: Path, unreadable: list[int] | None = None) -> Iterator[tuple[str, int, int, bool]]:
+    """index_keys, with whether each record failed on the model's endpoint (`transient`: a rerun
+    computes it again)."""
     if not path.exists():
         return
     offset = 0
@@ -60,11 +67,12 @@ def index_keys(path: Path, unreadable: list[int] | None = None) -> Iterator[tupl
             if not raw.endswith(b"\n"):
                 return
             try:
-                key = json.loads(raw).get("key")
+                rec = json.loads(raw)
+                key, transient = rec.get("key"), rec.get("transient") is True
             except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-                key = None
+                key, transient = None, False
             if isinstance(key, str):
-                yield key, offset, len(raw)
+                yield key, offset, len(raw), transient
             elif unreadable is not None:
                 unreadable.append(number)
             offset += len(raw)

@@ -27,7 +27,7 @@ from .faultpoints import crash_point
 from .inference import run_shard
 from .model import ModelAdapter, UnloadedModel
 from .paths import allowed_roots
-from .records import index_keys, write_records
+from .records import index_records, write_records
 from .registry import get_task_class
 from .results import build_results, write_results
 from .rundir import claim, on_main, previous_results, run_lock
@@ -53,6 +53,10 @@ class TaskRun:
     labels: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     planned_for: str | None = None  # the fingerprint keys and pending were computed for
     unreadable: dict[Path, list[int]] = field(default_factory=dict)  # complete lines with no readable record
+    # key -> where the record that failed on the model's endpoint lies (pending again): a copy
+    # elsewhere is this run's
+    redo: dict[str, tuple[Path, int, int]] = field(default_factory=dict)
+    model_usage: dict[str, Any] | None = None  # what this run's inference of the task cost (take_usage)
 
 
 def build_task(name: str, cfg: RunConfig) -> Task:
@@ -99,18 +103,25 @@ def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
     return merged, sorted(merged.parent.glob(f"{name}.rank*.jsonl"))
 
 
-def _existing(outdir: Path, name: str,
-              unreadable: dict[Path, list[int]] | None = None) -> dict[str, tuple[Path, int, int]]:
+def _existing(outdir: Path, name: str, unreadable: dict[Path, list[int]] | None = None,
+              transient: set[str] | None = None) -> dict[str, tuple[Path, int, int]]:
     """key -> where its finished record lies (merged file first, then rank files). Only
-    locations are held, so a 100k-sample task costs megabytes here, not gigabytes."""
+    locations are held, so a 100k-sample task costs megabytes here, not gigabytes. The first copy of
+    a key wins, except that a record which failed on the model's endpoint gives way to any later
+    copy; the keys whose chosen copy is such a record are added to `transient`."""
     merged, rank_files = _paths(outdir, name)
     found: dict[str, tuple[Path, int, int]] = {}
+    failed: set[str] = set()
     for path in [merged, *rank_files]:
         bad: list[int] = []
-        for key, offset, length in index_keys(path, bad):
-            found.setdefault(key, (path, offset, length))  # the first copy of a key wins
+        for key, offset, length, again in index_records(path, bad):
+            if key not in found or key in failed:
+                found[key] = (path, offset, length)
+                (failed.add if again else failed.discard)(key)
         if bad and unreadable is not None:
             unreadable[path] = bad
+    if transient is not None:
+        transient |= failed
     return found
 
 
@@ -149,8 +160,10 @@ def plan_runs(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig) -> None:
         run.keys = [sample_key(fp, run, s, model.needs_oracle) for s in run.samples]
         run.labels = {k: (s.answer, s.subset) for s, k in zip(run.samples, run.keys)}
         run.unreadable = {}
-        done = _existing(cfg.output_dir, run.task.name, run.unreadable)
-        run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done]
+        again: set[str] = set()  # failed on the model's endpoint last time: computed again
+        done = _existing(cfg.output_dir, run.task.name, run.unreadable, again)
+        run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done or k in again]
+        run.redo = {k: done[k] for k in again}
         run.planned_for = fp
 
 
@@ -208,7 +221,8 @@ def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
     deadline = time.monotonic() + cfg.merge_timeout
     while True:
         found = _existing(cfg.output_dir, name)
-        missing = [k for k in run.keys if k not in found]
+        # a key computed again has arrived when a copy other than the failed one is there
+        missing = [k for k in run.keys if k not in found or found[k] == run.redo.get(k)]
         if not missing:
             break
         if time.monotonic() > deadline:
@@ -264,6 +278,8 @@ def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judg
             "scoring": t.scoring, "server_scored": t.server_scored, "protocol": t.protocol, "deviations": devs,
             "options": t.options, "frames": str(run.policy), "prompt_hash": t.template_hash() if t.prompt_file else None,
             "gen_kwargs": run.gen_kwargs, **task_metrics(t, records),
+            "n_errors_transient": sum(1 for r in records if r.get("transient")),
+            "model_usage": run.model_usage,
             "judge": ({**judge.config.public(), "stats": judge.stats()} if judge else None),
             "submission": submission, "submission_help": t.submission_help or None if t.server_scored else None,
             "samples_file": f"samples/{t.name}.jsonl"}
@@ -310,12 +326,16 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     if isinstance(model, UnloadedModel) and any(r.pending for r in runs):
         raise RuntimeError("samples are pending but the model is not loaded")
     t0 = time.perf_counter()
+    model.take_usage()  # what an earlier evaluate() with this adapter cost is not this run's
     for run in runs:
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
         # The shard is passed, not named: a local would keep the last task's samples alive
         # through merge and scoring.
         run_shard(run.task, model, dist.shard(run.pending, ctx), run.policy, run.gen_kwargs, out,
                   cfg.decode_workers, cfg.progress and ctx.is_main)
+        run.model_usage = model.take_usage()  # this rank's requests (ranks exchange records, not usage)
+        if run.model_usage is not None and ctx.world_size > 1:
+            run.model_usage["ranks_counted"] = f"rank 0 of {ctx.world_size}"
     infer_s = time.perf_counter() - t0
     crash_point("after_infer")
     if not ctx.is_main:

@@ -169,6 +169,9 @@ class SampleRecord(TypedDict, total=False):
     prediction: str | None  # the model's raw text
     extra_predictions: list[str] | None  # answers to Task.extra_prompts, in order
     error: str | None  # why there is no prediction (bad annotation, bad video, failed generation)
+    # present (true) only when `error` is a failure of the model's endpoint (HTTP 429/5xx after retries,
+    # a timeout, the circuit breaker), not of this sample: a rerun computes the sample again
+    transient: bool
     # added by scoring (harness.scoring.stage)
     parsed: str | None  # the extracted answer
     rule: str  # which extraction rule matched
@@ -191,6 +194,7 @@ class ScoredRecord(TypedDict, total=False):
     target: str | None
     meta: dict[str, Any]
     error: str | None
+    transient: bool
     parsed: str | None
     rule: str
     state: Literal["scored", "unparsed", "error", "unscored", "submitted"]

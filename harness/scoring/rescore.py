@@ -63,7 +63,8 @@ def _rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_un
             judge.preflight()
         records = score_file(task, outdir / entry["samples_file"], judge, progress)
         warn_substituted(name, judge)
-        run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {})
+        run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {},
+                      model_usage=entry.get("model_usage"))  # what inference cost stays recorded
         # what the run's inference differed in stays recorded; the judge's are recomputed
         judge_devs = set(judge.config.deviations()) if judge else set()
         run.deviations = [d for d in entry.get("deviations") or [] if not d.startswith(JUDGE_DEVIATION) or d in judge_devs]
