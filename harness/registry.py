@@ -24,6 +24,7 @@ TASKS: dict[str, str] = {
 MODELS: dict[str, str] = {
     "videollama2": "harness.models.adapters.videollama2:VideoLLaMA2Adapter",
     "hf": "harness.models.adapters.hf:HFAdapter",
+    "openai": "harness.models.adapters.openai_chat:OpenAIChatAdapter",
     "oracle": "harness.models.adapters.testing:OracleAdapter",
     "constant": "harness.models.adapters.testing:ConstantAdapter",
 }

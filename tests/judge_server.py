@@ -9,6 +9,10 @@ EXTRA_FAULTS are never drawn unless named in `faults`: a dropped connection, a 4
 request, and bodies past any sane size (`big` bytes of JSON whitespace before a valid completion:
 chunked, with a Content-Length, or gzip-compressed whatever the client accepts). `echo_key` puts
 the credential the client presented into the response's `model` field, as some proxies do.
+
+It serves the `openai` model adapter's tests too: a message whose content is a list of parts (images,
+a video, text) is read by its text parts (`script` gets their text as `user`), and `keep_bodies`
+keeps every request body as sent, for the tests to check what the adapter sent.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ PAD = b" " * (1 << 20)  # JSON whitespace, allocated once: a big body is written
 AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
+def text_of(content: Any) -> str:
+    """A message's text: the content itself, or its text parts joined (a multimodal message)."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+
+
 def grade(system: str, user: str) -> str:
     # the official judge messages: "Correct Answer: ..." and "Predicted Answer[ to Question 1]: ..."
     ref = re.search(r"Correct Answer: (.*)", user)
@@ -49,10 +60,12 @@ class JudgeServer:
     def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS, seed: int = 0, latency: float = 0.0,
                  hang: float = 2.0, retry_after: str | None = "0.01", fail_first: int = 0, key: str | None = None,
                  script: Callable[[str, str], str | None] | None = None, served_model: str | None = None,
-                 echo_key: bool = False, big: int = 32 << 20):
+                 echo_key: bool = False, big: int = 32 << 20, keep_bodies: bool = False):
         self.fault_rate, self.faults, self.latency, self.hang = fault_rate, faults, latency, hang
         self.retry_after, self.fail_first, self.key, self.script = retry_after, fail_first, key, script
         self.served_model, self.echo_key, self.big = served_model, echo_key, big
+        self.keep_bodies = keep_bodies
+        self.bodies: list[dict[str, Any]] = []  # every request body, when keep_bodies
         self._bomb: bytes | None = None
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -89,9 +102,13 @@ class JudgeServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 url = urlsplit(self.path)
                 auth = self.headers.get("Authorization") or self.headers.get("api-key") or ""
-                system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
-                prompt = hashlib.sha256(user.encode()).hexdigest()[:12]
+                messages = body["messages"]
+                system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+                user = text_of(messages[-1]["content"])
+                prompt = hashlib.sha256(json.dumps(messages[-1]["content"], sort_keys=True).encode()).hexdigest()[:12]
                 with server.lock:
+                    if server.keep_bodies:
+                        server.bodies.append(body)
                     server.requests += 1
                     server.seen[prompt] += 1
                     nth = server.seen[prompt]

@@ -1,0 +1,429 @@
+"""The `openai` model adapter (issue 18): the model under test behind an OpenAI-compatible chat endpoint.
+
+Through the real openai client against the local fault-injecting server (tests/judge_server.py,
+127.0.0.1 only), which keeps every request body: the frames the harness sampled arrive as JPEGs of
+those pixels (or one mp4 of them), then the task's instruction verbatim, in one user message; faults
+are retried, then become per-sample errors with their reasons that a rerun computes again; usage and
+cost land in results.json; no key reaches any output. Timeouts and backoff are tiny; nothing is timed.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import io
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from harness.cli import main
+from harness.config import RunConfig
+from harness.demo import demo_root
+from harness.errors import ConfigError, ModelError
+from harness.model import GenerationFailed, UnloadedModel
+from harness.models.adapters.openai_chat import OpenAIChatAdapter, sampling
+from harness.records import read_records
+from harness.registry import get_task_class
+from harness.runner import evaluate, load_task
+from harness.types import FramePolicy, Frames, MediaRef, Request
+from harness.video import read_frames
+from tests.judge_server import JudgeServer
+from tests.toy import HashAdapter
+
+KEY = "sk-test-MODEL-DO-NOT-LEAK-9876543210zyxwv"
+AZURE_KEY = "azure-MODEL-DO-NOT-LEAK-13579"
+SERVED = "served-x"
+FAST = "retries=1,backoff=0.001,timeout=5"
+ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION")
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """The demo sets these tests read, built once for all workers (the others wait for it)."""
+    root = tmp_path_factory.getbasetemp().parent / "openai-adapter-cache"
+    root.mkdir(exist_ok=True)
+    with open(root / ".lock", "w") as lock, pytest.MonkeyPatch.context() as mp:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        mp.setenv("HARNESS_CACHE", str(root))
+        for name in ("mvbench", "egoschema"):
+            demo_root(get_task_class(name))
+    return root
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, cache_dir):
+    for var in ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("HARNESS_CACHE", str(cache_dir))
+
+
+def run(server: JudgeServer, out: Path, args: str = "", limit: int = 4, *extra: str) -> int:
+    spec = f"model={SERVED},base_url={server.url}/v1,{FAST}" + (f",{args}" if args else "")
+    return main(["run", "--model", "openai", "--model-args", spec, "--tasks", "mvbench", "--limit", str(limit),
+                 "--output-dir", str(out), "--no-progress", *extra])
+
+
+def decode_image(url: str) -> np.ndarray:
+    assert url.startswith("data:image/jpeg;base64,"), url[:40]
+    img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert img.format == "JPEG"
+    return np.asarray(img.convert("RGB"))
+
+
+def decode_video(url: str) -> int:
+    import av
+
+    assert url.startswith("data:video/mp4;base64,"), url[:40]
+    with av.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def shrink(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """The harness frame as the request should carry it, shrunk here with another filter (box)."""
+    h, w = frame.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.BOX)) if scale < 1 else frame
+
+
+def everything_written(root: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in root.rglob("*") if f.is_file())
+
+
+def frames(n: int = 3, h: int = 48, w: int = 64, seed: int = 0) -> Frames:
+    rng = np.random.default_rng(seed)
+    return Frames(rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8), list(range(n)), [i / 4 for i in range(n)])
+
+
+def requests(n: int, tag: str = "") -> list[Request]:
+    return [Request(f"s{i}", f"{tag}question {i}?", frames(2, seed=i), "video", {"do_sample": False,
+                                                                                  "max_new_tokens": 8})
+            for i in range(n)]
+
+
+def adapter(server: JudgeServer, **args) -> OpenAIChatAdapter:
+    settings = {"model": SERVED, "base_url": server.url + "/v1", "retries": 1, "backoff": 0.001, "timeout": 5,
+                **args}
+    return OpenAIChatAdapter(**settings)
+
+
+# -- end to end: what is sent, what is scored, what is written --------------------------------------------
+def test_a_run_sends_the_sampled_frames_and_the_instruction_and_scores(tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)  # the client's own debug logs must not carry the key either
+    out = tmp_path / "o"
+    loaded = load_task("mvbench", RunConfig(output_dir=out, limit=6))
+    task, samples = loaded.task, loaded.samples
+    answers = {task.prompt(s): s.answer for s in samples}  # the instruction -> its correct letter
+
+    def script(system: str, user: str) -> str | None:
+        return f"({answers[user]})" if user in answers else "not a question I know"
+
+    with JudgeServer(keep_bodies=True, script=script, served_model=SERVED, echo_key=True) as server:
+        assert run(server, out, "max_side=32", 6) == 0
+        sent = server.requests
+        bodies = list(server.bodies)
+        assert {e["auth"] for e in server.log} == {f"Bearer {KEY}"}
+        assert run(server, out, "max_side=32", 6) == 0  # finished: a rerun sends nothing
+        assert server.requests == sent == 6
+    printed = capsys.readouterr()
+    assert "nothing to compute" in printed.out
+
+    for body in bodies:  # the request: one user message, the frames then the instruction, greedy
+        assert set(body) == {"model", "messages", "temperature", "max_tokens"}, body.keys()
+        assert body["model"] == SERVED and body["temperature"] == 0 and body["max_tokens"] == 2048
+        [message] = body["messages"]
+        assert message["role"] == "user"
+        *images, text = message["content"]
+        assert text["type"] == "text" and text["text"] in answers
+        assert images and all(p["type"] == "image_url" and set(p["image_url"]) == {"url"} for p in images)
+
+    records = read_records(out / "samples" / "mvbench.jsonl")
+    assert len(records) == 6 and all(r["error"] is None for r in records)
+    for rec in records:  # some request carried exactly this sample's frames, as JPEGs of those pixels
+        harness_frames = read_frames(MediaRef(**rec["media"]), FramePolicy.parse(rec["frames"]["policy"]))
+        assert harness_frames.indices == rec["frames"]["indices"]
+        want = [shrink(f, 32) for f in harness_frames.array]
+        instruction = next(text for text in answers if text.startswith(f"Question: {rec['question']}\n")
+                           and all(o in text for o in rec["options"]))
+
+        def carries(body: dict, want: list[np.ndarray] = want, instruction: str = instruction) -> bool:
+            *images, text = body["messages"][0]["content"]
+            if text["text"] != instruction or len(images) != len(want):
+                return False
+            got = [decode_image(p["image_url"]["url"]) for p in images]
+            return all(g.shape == w.shape and np.abs(g.astype(int) - w).mean() < 8 for g, w in zip(got, want))
+
+        assert any(carries(b) for b in bodies), rec["id"]
+        assert max(want[0].shape[:2]) == 32  # the 64 px demo frames, shrunk per max_side
+
+    res = json.loads((out / "results.json").read_text())
+    t = res["tasks"]["mvbench"]
+    assert t["n_errors"] == 0 and t["metrics"]["accuracy"] > 0
+    assert t["model_usage"]["requests"] == 0  # the rerun's: nothing asked
+    assert res["model"]["args"]["base_url"] == f"{server.url}/v1" and res["model"]["info"]["key_env"] == "OPENAI_API_KEY"
+    text = (printed.out + printed.err + caplog.text).encode() + everything_written(tmp_path)
+    assert KEY[:12].encode() not in text  # not the key, nor a part of it
+
+
+def test_usage_and_cost_per_task_in_results(tmp_path, capsys):
+    with JudgeServer(served_model="gpt-4o-mini-2024-07-18") as server:
+        spec = f"model=gpt-4o-mini,base_url={server.url}/v1,{FAST}"
+        assert main(["run", "--model", "openai", "--model-args", spec, "--tasks", "mvbench,egoschema", "--limit", "3",
+                     "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 0
+        assert server.requests == 6
+    tasks = json.loads((tmp_path / "o" / "results.json").read_text())["tasks"]
+    for name in ("mvbench", "egoschema"):
+        u = tasks[name]["model_usage"]
+        assert u["requests"] == 3 and u["retries"] == 0 and u["failed"] == 0
+        assert u["prompt_tokens"] == 150 and u["completion_tokens"] == 30  # the server's usage, 50 + 10 a request
+        assert u["estimated_cost_usd"] == pytest.approx((150 * 0.15 + 30 * 0.6) / 1e6, abs=1e-6)
+        assert u["models_returned"] == ["gpt-4o-mini-2024-07-18"] and u["substituted"] == ["gpt-4o-mini-2024-07-18"]
+        assert u["breaker_tripped"] is False and tasks[name]["n_errors_transient"] == 0
+    # the snapshot behind the alias is said, as the judge says its own
+    assert "answered as gpt-4o-mini-2024-07-18, not the requested gpt-4o-mini" in capsys.readouterr().err
+
+
+def test_video_url_sends_one_mp4_of_exactly_the_sampled_frames(tmp_path):
+    out = tmp_path / "o"
+    with JudgeServer(keep_bodies=True, script=lambda s, u: "(A)", served_model=SERVED) as server:
+        assert run(server, out, "video=video_url,num_frames=6", 3) == 0
+    records = {r["id"]: r for r in read_records(out / "samples" / "mvbench.jsonl")}
+    assert {len(r["frames"]["indices"]) for r in records.values()} == {6}
+    for body in server.bodies:
+        [video, text] = body["messages"][0]["content"]
+        assert video["type"] == "video_url" and text["type"] == "text" and text["text"].startswith("Question: ")
+        assert decode_video(video["video_url"]["url"]) == 6
+
+
+@pytest.mark.parametrize("fault, reason", [("429", "HTTP 429 rate limited"), ("hang", "timed out after 0.5 s")])
+def test_endpoint_failures_are_sample_errors_and_a_rerun_computes_only_those(fault, reason, tmp_path, capsys):
+    out = tmp_path / "o"
+    with JudgeServer(fail_first=0, hang=1.5, retry_after="0.01", served_model=SERVED) as server:
+        assert run(server, out, "timeout=5", 3) == 0  # three samples answered
+        server.faults, server.fault_rate = (fault,), 1.0  # then the endpoint fails everything
+        assert run(server, out, "timeout=5" if fault == "429" else "timeout=0.5", 6) == 1
+        err = capsys.readouterr().err
+        records = read_records(out / "samples" / "mvbench.jsonl")
+        failed = [r for r in records if r["error"]]
+        assert len(failed) == 3 and all(r.get("transient") is True and r["prediction"] is None for r in failed)
+        assert all(reason in r["error"] and "(after 2 attempts)" in r["error"] for r in failed), failed[0]["error"]
+        assert "3 failed on the model endpoint (marked transient): rerun the same `harness run` command" in err
+        usage = json.loads((out / "results.json").read_text())["tasks"]["mvbench"]["model_usage"]
+        assert usage["requests"] == 6 and usage["retries"] == 3 and usage["failed_transient"] == 3
+        asked = server.requests
+        server.fault_rate = 0.0  # the endpoint recovers: the same command computes the three failed only
+        assert run(server, out, "timeout=5" if fault == "429" else "timeout=0.5", 6) == 0
+        assert server.requests == asked + 3
+    records = read_records(out / "samples" / "mvbench.jsonl")
+    assert len(records) == 6 and all(r["error"] is None and r["prediction"] and "transient" not in r for r in records)
+
+
+def test_a_refused_key_stops_the_run_and_is_never_echoed(tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    with JudgeServer(key="sk-the-right-one") as server:  # its 401 echoes the key it was given
+        assert run(server, tmp_path / "o") == 2
+        assert server.requests <= 4  # the first batch's requests, and nothing after
+    err = capsys.readouterr().err
+    assert "HTTP 401: the key was refused" in err and "[redacted]" in err and "OPENAI_API_KEY" in err
+    assert KEY[:12] not in err + caplog.text
+    assert KEY[:12].encode() not in everything_written(tmp_path)
+
+
+# -- the adapter against each fault ------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["429", "500", "hang", "drop", "html", "empty"])
+def test_a_fault_once_is_retried(fault):
+    with JudgeServer(faults=(fault,), fail_first=1, hang=1.0, served_model=SERVED) as server:
+        model = adapter(server, timeout=0.5, retries=2)
+        got = model.generate(requests(4, fault))
+        assert server.requests == 8  # every request failed once, then answered
+    assert all(isinstance(g, str) and g for g in got), got
+    usage = model.take_usage()
+    assert usage["requests"] == 8 and usage["retries"] == 4 and usage["failed"] == 0
+
+
+REASONS = {"429": ("HTTP 429 rate limited", True), "500": ("HTTP 500", True), "503": ("HTTP 503", True), "hang": ("timed out after 0.3 s", True),
+           "drop": ("connection failed", True), "truncated": ("bad response: ValueError: body is not JSON", True),
+           "big": ("response over 1048576 bytes", True), "400": ("HTTP 400", False),
+           "empty": ("empty completion", False), "no_choices": ("empty completion", False)}
+
+
+@pytest.mark.parametrize("fault", sorted(REASONS))
+def test_a_fault_that_lasts_is_a_failure_with_its_reason_never_an_empty_prediction(fault):
+    reason, transient = REASONS[fault]
+    with JudgeServer(faults=(fault,), fault_rate=1.0, hang=1.0, big=4 << 20) as server:
+        model = adapter(server, timeout=0.3, retries=1, breaker=0)
+        got = model.generate(requests(3, fault))
+    assert all(isinstance(g, GenerationFailed) and g.transient is transient and reason in g.reason for g in got), got
+    usage = model.take_usage()
+    assert usage["failed"] == 3 and usage["failed_transient"] == 3 * transient
+    assert sum(usage["failure_reasons"].values()) == 3
+
+
+def test_an_endpoint_that_keeps_failing_trips_the_breaker_and_is_not_asked_again(caplog):
+    caplog.set_level(logging.WARNING)
+    with JudgeServer(faults=("503",), fault_rate=1.0, retry_after="0.001") as server:
+        model = adapter(server, retries=1, breaker=3, concurrency=4)
+        first = model.generate(requests(40))
+        asked = server.requests
+        later = model.generate(requests(10, "next batch"))  # the next batch: nothing is sent
+        assert server.requests == asked <= 2 * 4
+    assert all(isinstance(g, GenerationFailed) and g.transient for g in first + later)
+    skipped = [g for g in first + later if g.reason.startswith("endpoint kept failing")]
+    assert len(skipped) >= 50 - asked and "HTTP 503" in skipped[0].reason and "rerun the same command" in skipped[0].reason
+    usage = model.take_usage()
+    assert usage["breaker_tripped"] and "HTTP 503" in usage["breaker_reason"]
+    assert "the model endpoint kept failing" in caplog.text
+
+
+def test_azure_deployment_path_version_and_key_header(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with JudgeServer(served_model="gpt-4o-2024-08-06") as server:
+        args = {"provider": "azure", "model": "gpt4o-dep", "base_url": server.url, "api_version": "2024-06-01"}
+        with pytest.raises(ConfigError, match="AZURE_OPENAI_API_KEY"):
+            OpenAIChatAdapter.check_args(**args)
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+        model = OpenAIChatAdapter(**args)
+        assert all(isinstance(g, str) for g in model.generate(requests(2)))
+    assert {e["path"] for e in server.log} == {"/openai/deployments/gpt4o-dep/chat/completions"}
+    assert {e["auth"] for e in server.log} == {AZURE_KEY}  # the api-key header
+    assert model.info()["key_env"] == "AZURE_OPENAI_API_KEY" and AZURE_KEY not in json.dumps(model.args | model.info())
+
+
+def test_text_only_requests_send_text_only_and_the_named_key_variable_is_used(monkeypatch):
+    monkeypatch.setenv("MY_ENDPOINT_TOKEN", "tok-MY-OWN-0192837465")
+    with JudgeServer(keep_bodies=True, served_model=SERVED) as server:
+        model = adapter(server, api_key_env="MY_ENDPOINT_TOKEN")
+        model.generate([Request("t", "What is 2+2?", None, "text", {"max_new_tokens": 4})])
+    assert server.bodies[0]["messages"] == [{"role": "user", "content": "What is 2+2?"}]
+    assert server.log[0]["auth"] == "Bearer tok-MY-OWN-0192837465"
+    assert "MY_ENDPOINT_TOKEN" in json.dumps(model.args) and "tok-MY-OWN" not in json.dumps(model.args)
+
+
+# -- what is refused, and what the fingerprint covers ----------------------------------------------------
+BAD = {"no-model": ("base_url=http://127.0.0.1:9/v1", "model=NAME"),
+       "provider": ("model=m,provider=gcp,base_url=http://127.0.0.1:9/v1", "provider"),
+       "video": ("model=m,video=gif,base_url=http://127.0.0.1:9/v1", "video"),
+       "detail": ("model=m,detail=ultra,base_url=http://127.0.0.1:9/v1", "detail"),
+       "jpeg": ("model=m,jpeg_quality=0,base_url=http://127.0.0.1:9/v1", "jpeg_quality"),
+       "max-side": ("model=m,max_side=-1,base_url=http://127.0.0.1:9/v1", "max_side"),
+       "frames-twice": ("model=m,num_frames=8,fps=1,base_url=http://127.0.0.1:9/v1", "num_frames and fps"),
+       "timeout": ("model=m,timeout=0,base_url=http://127.0.0.1:9/v1", "timeout"),
+       "not-http": ("model=m,base_url=ftp://host/v1", "http(s)"),
+       "hosted-no-key": ("model=gpt-4o", "OPENAI_API_KEY"),
+       "azure-no-version": ("model=d,provider=azure,base_url=https://x.openai.azure.com", "API version"),
+       "a-key-as-arg": (f"model=m,api_key={KEY},base_url=http://127.0.0.1:9/v1", "a key is never a model arg"),
+       "a-key-as-env-name": (f"model=m,api_key_env={KEY},base_url=http://127.0.0.1:9/v1", "NAME of an environment")}
+
+
+@pytest.mark.parametrize("spec, word", BAD.values(), ids=list(BAD))
+def test_bad_args_are_refused_before_anything_runs(spec, word, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")  # a local server needs none; a hosted API does
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+    argv = ["run", "--model", "openai", "--model-args", spec, "--tasks", "mvbench", "--output-dir", str(tmp_path / "o"),
+            "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert word in err and "Traceback" not in err and KEY[:12] not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_generation_settings_the_api_cannot_honour_are_refused_and_the_rest_mapped(tmp_path, capsys):
+    argv = ["run", "--model", "openai", "--model-args", "model=m,base_url=http://127.0.0.1:9/v1", "--tasks", "mvbench",
+            "--output-dir", str(tmp_path / "o"), "--no-progress", "--gen-kwargs", "num_beams=2"]
+    assert main(argv) == 2 and "num_beams" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    assert sampling({"do_sample": False, "max_new_tokens": 2048, "temperature": 0.7}, None) == {
+        "temperature": 0, "max_tokens": 2048}
+    assert sampling({"do_sample": True, "temperature": 0.7, "top_p": 0.9, "seed": 3, "max_new_tokens": 64}, 32) == {
+        "temperature": 0.7, "top_p": 0.9, "max_tokens": 32, "seed": 3}
+    with pytest.raises(ConfigError, match="top_k"):
+        sampling({"do_sample": True, "top_k": 5}, None)
+    with pytest.raises(ModelError, match="repetition_penalty"):  # through the API, a setting for every request
+        OpenAIChatAdapter(model="m", base_url="http://127.0.0.1:9/v1").generate(
+            [Request("a", "q", None, "text", {"repetition_penalty": 1.2})])
+
+
+def test_the_fingerprint_names_the_endpoint_model_and_output_settings_never_the_key(monkeypatch):
+    base = {"model": "m", "base_url": "http://127.0.0.1:9/v1"}
+
+    def fp(**args) -> str:
+        return OpenAIChatAdapter(**{**base, **args}).fingerprint()
+
+    ref = fp()
+    described = OpenAIChatAdapter.describe(**base)  # no server at that address: describing sends nothing
+    assert described.fingerprint == ref and UnloadedModel(described).take_usage()["requests"] == 0
+    for same in ({"concurrency": 3}, {"retries": 0}, {"timeout": 9}, {"backoff": 0}, {"batch_size": 2},
+                 {"breaker": 0}, {"api_key_env": "OTHER_VAR"}, {"base_url": "http://u:secret@127.0.0.1:9/v1?token=t"}):
+        assert fp(**same) == ref, same
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-another-key-entirely")
+    assert fp() == ref
+    changed = [fp(model="m2"), fp(base_url="http://127.0.0.1:10/v1"), fp(num_frames=16), fp(fps=1), fp(max_side=512),
+               fp(jpeg_quality=80), fp(detail="low"), fp(video="video_url"), fp(max_tokens=16)]
+    assert len({ref, *changed}) == len(changed) + 1
+    recorded = OpenAIChatAdapter(**{**base, "base_url": "http://u:secret@127.0.0.1:9/v1?token=t"}).args
+    assert recorded["base_url"] == "http://127.0.0.1:9/v1" and "secret" not in json.dumps(recorded)
+
+
+def test_harness_list_models_shows_openai_with_its_args(capsys):
+    assert main(["list", "models"]) == 0
+    out = capsys.readouterr().out
+    assert "\nopenai " in out
+    for arg in ("model", "base_url", "provider", "api_key_env", "num_frames", "fps", "max_side", "jpeg_quality",
+                "detail", "video", "concurrency", "retries", "timeout", "backoff", "max_tokens", "batch_size"):
+        assert f"    {arg} " in out, arg
+
+
+# -- the contract: a per-request failure, without sending the batch again ----------------------------------
+class HalfFailing(HashAdapter):
+    """Answers like HashAdapter, but fails some requests: transient ones (the endpoint's) until `heal`."""
+
+    name = "halffailing"
+
+    def __init__(self, batch_size: int = 8, heal: bool = False):
+        super().__init__(batch_size=batch_size)
+        self.heal, self.batches = heal, 0
+
+    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
+        self.batches += 1
+        texts = super().generate(requests)
+        out: list[str | GenerationFailed] = []
+        for r, t in zip(requests, texts):
+            i = int(r.sample_id[1:])
+            if i % 5 == 0:
+                out.append(GenerationFailed("refused: content filter"))  # final
+            elif i % 5 == 1 and not self.heal:
+                out.append(GenerationFailed("HTTP 503 (after 5 attempts)", transient=True))
+            else:
+                out.append(t)
+        return out
+
+
+def test_a_failed_request_fails_its_sample_only_and_a_rerun_computes_only_the_transient_ones(tmp_path):
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 20}}, progress=False, max_error_rate=1)
+    first = HalfFailing()
+    res = evaluate(first, ["tests.toy:ToyTask"], cfg)
+    assert first.calls == 20 and first.batches == 3  # no sample of a batch was sent again
+    records = {r["id"]: r for r in read_records(tmp_path / "out" / "samples" / "toy.jsonl")}
+    for i in range(20):
+        r = records[f"q{i:05d}"]
+        if i % 5 == 0:
+            assert r["error"] == "generation failed: refused: content filter" and "transient" not in r
+        elif i % 5 == 1:
+            assert r["error"] == "generation failed: HTTP 503 (after 5 attempts)" and r["transient"] is True
+        else:
+            assert r["error"] is None and r["prediction"]
+        assert (r["state"] == "error") == (i % 5 in (0, 1))
+    assert res["tasks"]["toy"]["n_errors"] == 8 and res["tasks"]["toy"]["n_errors_transient"] == 4
+    healed = HalfFailing(heal=True)
+    res = evaluate(healed, ["tests.toy:ToyTask"], cfg)
+    assert healed.calls == 4  # the four transient failures, nothing else
+    assert res["tasks"]["toy"]["n_errors"] == 4 and res["tasks"]["toy"]["n_errors_transient"] == 0
+    again = HalfFailing(heal=True)
+    evaluate(again, ["tests.toy:ToyTask"], cfg)
+    assert again.calls == 0  # the final failures stay what they are
+    kept = read_records(tmp_path / "out" / "samples" / "toy.jsonl")
+    assert len(kept) == 20 and sum(1 for r in kept if r["error"]) == 4
