@@ -6,6 +6,7 @@ Every adapter subclasses ModelAdapter; every hook the runner calls is declared h
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,23 +27,48 @@ def check_positive_int(value: Any, what: str) -> int:
 
 
 WEIGHT_FILES = ("*.safetensors", "*.json")
-BIG_FILE = 64 << 20  # files this large are hashed by name and size, not content
+BIG_FILE = 64 << 20  # files this large have their content digest cached (HARNESS_CACHE/digests)
 
 
 def weights_digest(path: str | Path, patterns: tuple[str, ...] = WEIGHT_FILES) -> str:
     """Hash of a checkpoint folder's files matching `patterns` (each pattern's files in name order):
-    their bytes, or for files of BIG_FILE or more their size (with the index json, it changes whenever
-    the weights do; reading tens of gigabytes for a fingerprint would cost minutes). The default covers
-    weights and configs; an adapter whose outputs also depend on other files (a chat template, a
-    tokenizer model) names them too."""
+    names and full contents. The default covers weights and configs; an adapter whose outputs also
+    depend on other files (a chat template, a tokenizer model) names them too. A fine-tune has the
+    same file sizes and index as its base, so nothing short of the bytes tells them apart; a big
+    file's digest is computed once (about 10 s for 15 GB) and cached by path, size, inode and mtime."""
     folder = Path(path)
     h = hashlib.sha256()
     for pattern in patterns:
         for f in sorted(folder.glob(pattern)):
-            size = f.stat().st_size
             h.update(f.name.encode())
-            h.update(f.read_bytes() if size < BIG_FILE else f"{size}".encode())
+            h.update(f.read_bytes() if f.stat().st_size < BIG_FILE else big_file_digest(f).encode())
     return h.hexdigest()[:16]
+
+
+def big_file_digest(f: Path) -> str:
+    """sha256 of a big file's bytes, through a cache entry that any change to the file (rewritten in
+    place, replaced, touched) misses. An unwritable cache only costs the reread."""
+    st = f.stat()
+    from .demo import cache_dir  # here, not at the top: harness.demo imports the task layer
+
+    stamp = f"{f.resolve()}|{st.st_size}|{st.st_ino}|{st.st_mtime_ns}"
+    entry = cache_dir() / "digests" / hashlib.sha256(stamp.encode()).hexdigest()
+    try:
+        cached = entry.read_text().strip()
+        if len(cached) == 64:  # a whole entry (they are renamed into place)
+            return cached
+    except OSError:
+        pass
+    with open(f, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    try:  # written whole, then renamed: a concurrent rank never reads half an entry
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
+        tmp.write_text(digest)
+        os.replace(tmp, entry)
+    except OSError:
+        pass
+    return digest
 
 
 @dataclass(frozen=True)
