@@ -35,7 +35,7 @@ def weights_digest(path: str | Path, patterns: tuple[str, ...] = WEIGHT_FILES) -
     names and full contents. The default covers weights and configs; an adapter whose outputs also
     depend on other files (a chat template, a tokenizer model) names them too. A fine-tune has the
     same file sizes and index as its base, so nothing short of the bytes tells them apart; a big
-    file's digest is computed once (about 10 s for 15 GB) and cached by path, size, inode and mtime."""
+    file's digest is computed once (0.8 s per GiB measured here) and cached by path, size, inode and mtime."""
     folder = Path(path)
     h = hashlib.sha256()
     for pattern in patterns:
