@@ -53,9 +53,9 @@ class TaskRun:
     labels: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     planned_for: str | None = None  # the fingerprint keys and pending were computed for
     unreadable: dict[Path, list[int]] = field(default_factory=dict)  # complete lines with no readable record
-    # key -> where the record that failed on the model's endpoint lies (pending again): a copy
-    # elsewhere is this run's
-    redo: dict[str, tuple[Path, int, int]] = field(default_factory=dict)
+    # where the copies of the records that failed on the model's endpoint lie (their samples are
+    # pending again): superseded, the merge never takes one of them
+    redo: set[tuple[Path, int, int]] = field(default_factory=set)
     model_usage: dict[str, Any] | None = None  # what this run's inference of the task cost (take_usage)
 
 
@@ -103,25 +103,37 @@ def _paths(outdir: Path, name: str) -> tuple[Path, list[Path]]:
     return merged, sorted(merged.parent.glob(f"{name}.rank*.jsonl"))
 
 
+Location = tuple[Path, int, int]  # a record's file, byte offset and length
+
+
 def _existing(outdir: Path, name: str, unreadable: dict[Path, list[int]] | None = None,
-              transient: set[str] | None = None) -> dict[str, tuple[Path, int, int]]:
+              transient: dict[str, list[Location]] | None = None,
+              skip: frozenset[Location] | set[Location] = frozenset()) -> dict[str, Location]:
     """key -> where its finished record lies (merged file first, then rank files). Only
     locations are held, so a 100k-sample task costs megabytes here, not gigabytes. The first copy of
     a key wins, except that a record which failed on the model's endpoint gives way to any later
-    copy; the keys whose chosen copy is such a record are added to `transient`."""
+    copy. For each key whose chosen copy is such a record, `transient` gets the locations of all its
+    copies (each failed so: a final copy would have won). Copies at a location in `skip` are not
+    there: a run passes the copies it planned to compute again, so only its own new copy counts."""
     merged, rank_files = _paths(outdir, name)
-    found: dict[str, tuple[Path, int, int]] = {}
-    failed: set[str] = set()
+    found: dict[str, Location] = {}
+    failed: dict[str, list[Location]] = {}  # keys whose every copy so far failed on the endpoint
     for path in [merged, *rank_files]:
         bad: list[int] = []
         for key, offset, length, again in index_records(path, bad):
+            where = (path, offset, length)
+            if where in skip:
+                continue
             if key not in found or key in failed:
-                found[key] = (path, offset, length)
-                (failed.add if again else failed.discard)(key)
+                found[key] = where
+                if again:
+                    failed.setdefault(key, []).append(where)
+                else:
+                    failed.pop(key, None)
         if bad and unreadable is not None:
             unreadable[path] = bad
     if transient is not None:
-        transient |= failed
+        transient.update(failed)
     return found
 
 
@@ -160,10 +172,10 @@ def plan_runs(runs: list[TaskRun], model: ModelAdapter, cfg: RunConfig) -> None:
         run.keys = [sample_key(fp, run, s, model.needs_oracle) for s in run.samples]
         run.labels = {k: (s.answer, s.subset) for s, k in zip(run.samples, run.keys)}
         run.unreadable = {}
-        again: set[str] = set()  # failed on the model's endpoint last time: computed again
+        again: dict[str, list[Location]] = {}  # failed on the model's endpoint last time: computed again
         done = _existing(cfg.output_dir, run.task.name, run.unreadable, again)
         run.pending = [(s, k) for s, k in zip(run.samples, run.keys) if k not in done or k in again]
-        run.redo = {k: done[k] for k in again}
+        run.redo = {where for k in run.keys if k in again for where in again[k]}
         run.planned_for = fp
 
 
@@ -220,9 +232,8 @@ def _wait_and_merge(run: TaskRun, cfg: RunConfig) -> Path:
     name = run.task.name
     deadline = time.monotonic() + cfg.merge_timeout
     while True:
-        found = _existing(cfg.output_dir, name)
-        # a key computed again has arrived when a copy other than the failed one is there
-        missing = [k for k in run.keys if k not in found or found[k] == run.redo.get(k)]
+        found = _existing(cfg.output_dir, name, skip=run.redo)  # a key computed again: only its new copy
+        missing = [k for k in run.keys if k not in found]
         if not missing:
             break
         if time.monotonic() > deadline:

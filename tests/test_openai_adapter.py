@@ -32,7 +32,7 @@ from harness.runner import evaluate, load_task
 from harness.types import FramePolicy, Frames, MediaRef, Request
 from harness.video import read_frames
 from tests.judge_server import JudgeServer
-from tests.toy import HashAdapter
+from tests.toy import FlakyAdapter
 
 KEY = "sk-test-MODEL-DO-NOT-LEAK-9876543210zyxwv"
 AZURE_KEY = "azure-MODEL-DO-NOT-LEAK-13579"
@@ -378,33 +378,9 @@ def test_harness_list_models_shows_openai_with_its_args(capsys):
 
 
 # -- the contract: a per-request failure, without sending the batch again ----------------------------------
-class HalfFailing(HashAdapter):
-    """Answers like HashAdapter, but fails some requests: transient ones (the endpoint's) until `heal`."""
-
-    name = "halffailing"
-
-    def __init__(self, batch_size: int = 8, heal: bool = False):
-        super().__init__(batch_size=batch_size)
-        self.heal, self.batches = heal, 0
-
-    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
-        self.batches += 1
-        texts = super().generate(requests)
-        out: list[str | GenerationFailed] = []
-        for r, t in zip(requests, texts):
-            i = int(r.sample_id[1:])
-            if i % 5 == 0:
-                out.append(GenerationFailed("refused: content filter"))  # final
-            elif i % 5 == 1 and not self.heal:
-                out.append(GenerationFailed("HTTP 503 (after 5 attempts)", transient=True))
-            else:
-                out.append(t)
-        return out
-
-
 def test_a_failed_request_fails_its_sample_only_and_a_rerun_computes_only_the_transient_ones(tmp_path):
     cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 20}}, progress=False, max_error_rate=1)
-    first = HalfFailing()
+    first = FlakyAdapter(batch_size=8)
     res = evaluate(first, ["tests.toy:ToyTask"], cfg)
     assert first.calls == 20 and first.batches == 3  # no sample of a batch was sent again
     records = {r["id"]: r for r in read_records(tmp_path / "out" / "samples" / "toy.jsonl")}
@@ -418,12 +394,31 @@ def test_a_failed_request_fails_its_sample_only_and_a_rerun_computes_only_the_tr
             assert r["error"] is None and r["prediction"]
         assert (r["state"] == "error") == (i % 5 in (0, 1))
     assert res["tasks"]["toy"]["n_errors"] == 8 and res["tasks"]["toy"]["n_errors_transient"] == 4
-    healed = HalfFailing(heal=True)
+    healed = FlakyAdapter(down=0)
     res = evaluate(healed, ["tests.toy:ToyTask"], cfg)
     assert healed.calls == 4  # the four transient failures, nothing else
     assert res["tasks"]["toy"]["n_errors"] == 4 and res["tasks"]["toy"]["n_errors_transient"] == 0
-    again = HalfFailing(heal=True)
+    again = FlakyAdapter(down=0)
     evaluate(again, ["tests.toy:ToyTask"], cfg)
     assert again.calls == 0  # the final failures stay what they are
     kept = read_records(tmp_path / "out" / "samples" / "toy.jsonl")
     assert len(kept) == 20 and sum(1 for r in kept if r["error"]) == 4
+
+
+def test_a_transient_failure_that_fails_again_is_merged_at_once_even_beside_an_older_copy(tmp_path):
+    """An earlier run died before its merge, leaving its transient copies in a rank file; the rerun's
+    new (again transient) copies are this run's: the merge takes them and never waits for others."""
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 20}}, progress=False, max_error_rate=1,
+                    merge_timeout=3)
+    evaluate(FlakyAdapter(), ["tests.toy:ToyTask"], cfg)
+    samples = tmp_path / "out" / "samples"
+    (samples / "toy.jsonl").rename(samples / "toy.rank1.jsonl")  # as a run killed before its merge leaves it
+    again = FlakyAdapter()
+    res = evaluate(again, ["tests.toy:ToyTask"], cfg)  # the endpoint still fails those four
+    assert again.calls == 4 and res["tasks"]["toy"]["n_errors_transient"] == 4
+    assert [p.name for p in samples.iterdir()] == ["toy.jsonl"]
+    records = read_records(samples / "toy.jsonl")
+    assert len(records) == 20 and sum(1 for r in records if r.get("transient")) == 4
+    healed = FlakyAdapter(down=0)
+    res = evaluate(healed, ["tests.toy:ToyTask"], cfg)
+    assert healed.calls == 4 and res["tasks"]["toy"]["n_errors_transient"] == 0

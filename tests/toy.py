@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.model import ModelAdapter, ModelDescription
+from harness.model import GenerationFailed, ModelAdapter, ModelDescription
 from harness.scoring import grouped, mcq_accuracy
 from harness.task import Option, Task
 from harness.types import Frames, Parsed, Request, Sample
@@ -117,3 +117,35 @@ class RankSkewAdapter(HashAdapter):
     @classmethod
     def fingerprint_of(cls, tag: str) -> str:
         return f"hash-rank{os.environ.get('RANK', '0')}"
+
+
+class FlakyAdapter(HashAdapter):
+    """HashAdapter behind a make-believe endpoint, deterministic in every byte: sample i (q<i>) with
+    i % 5 == 0 is refused (a final GenerationFailed), i % 5 == 1 fails on the endpoint (transient)
+    while `down`; the others answer. `batches` counts generate() calls."""
+
+    name = "flaky"
+
+    def __init__(self, batch_size: int = 4, down: int = 1, sleep: float = 0.0, tag: str = "v1"):
+        super().__init__(batch_size=batch_size, sleep=sleep, tag=tag)
+        self.down = bool(int(down))
+        self.args = {**self.args, "down": int(self.down)}
+        self.batches = 0
+
+    @classmethod
+    def describe(cls, batch_size: int = 4, down: int = 1, sleep: float = 0.0, tag: str = "v1") -> ModelDescription:
+        return ModelDescription(cls.name, {"batch_size": int(batch_size), "tag": tag, "down": int(bool(int(down)))},
+                                cls.fingerprint_of(tag), info={"pid": None}, batch_size=int(batch_size))
+
+    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:  # type: ignore[override]
+        self.batches += 1
+        out: list[str | GenerationFailed] = []
+        for r, text in zip(requests, super().generate(requests)):
+            i = int(r.sample_id[1:])
+            if i % 5 == 0:
+                out.append(GenerationFailed("refused: content filter"))
+            elif i % 5 == 1 and self.down:
+                out.append(GenerationFailed("HTTP 503 (after 5 attempts)", transient=True))
+            else:
+                out.append(text)
+        return out
