@@ -17,10 +17,11 @@ from typing import Any
 from tqdm import tqdm
 
 from .errors import HarnessError, ModelError
-from .model import GenerationFailed, ModelAdapter
+from .model import Generated, GenerationFailed, ModelAdapter
 from .records import RecordWriter
 from .task import Task
 from .types import FramePolicy, Frames, Request, Sample
+from .usage import GENERATION_FAILED, combine
 
 
 @dataclass
@@ -87,28 +88,45 @@ def _requests_for(task: Task, prep: Prepared, gen_kwargs: dict[str, Any], oracle
     return [Request(sample.id, t, prep.frames, modal, kwargs) for t in texts]
 
 
-def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list[list[str] | str | GenerationFailed]:
-    """Generate a batch. Per sample: its texts, or the GenerationFailed of one of its requests (the
-    adapter answered the rest of the batch: nothing is sent again), or an error string. If generate
-    raises, retry per sample so one bad input does not sink the batch; a ModelError stops the run."""
+@dataclass
+class Outcome:
+    """One sample's end: its texts (the main request's, then any extra ones), or why not."""
+
+    texts: list[str] | None = None
+    error: str | None = None
+    transient: bool = False  # the model's endpoint failed it, not the sample: a rerun computes it again
+    usage: dict[str, Any] | None = None  # what its requests cost (harness.usage), when the adapter counts
+
+
+def _outcome(outputs: list[str | Generated | GenerationFailed]) -> Outcome:
+    """A sample's outcome from its requests' outputs: the first failure wins, the cost is every request's."""
+    usage = combine(o.usage if isinstance(o, (Generated, GenerationFailed)) else None for o in outputs)
+    failed = next((o for o in outputs if isinstance(o, GenerationFailed)), None)
+    if failed is not None:
+        return Outcome(error=GENERATION_FAILED + failed.reason, transient=failed.transient, usage=usage)
+    return Outcome([o.text if isinstance(o, Generated) else o for o in outputs], usage=usage)
+
+
+def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list[Outcome]:
+    """Generate a batch: one Outcome per sample. A GenerationFailed fails its sample only (the adapter
+    answered the rest of the batch: nothing is sent again). If generate raises, retry per sample so
+    one bad input does not sink the batch; a ModelError stops the run."""
     flat = [r for g in groups for r in g]
     try:
-        texts = model.generate(flat)
-        if len(texts) != len(flat):
-            raise RuntimeError(f"{model.name} returned {len(texts)} outputs for {len(flat)} requests")
-        out: list[list[str] | str | GenerationFailed] = []
+        outputs = model.generate(flat)
+        if len(outputs) != len(flat):
+            raise RuntimeError(f"{model.name} returned {len(outputs)} outputs for {len(flat)} requests")
+        out: list[Outcome] = []
         i = 0
         for g in groups:
-            mine = list(texts[i:i + len(g)])
-            failed = next((t for t in mine if isinstance(t, GenerationFailed)), None)
-            out.append(failed if failed is not None else mine)
+            out.append(_outcome(list(outputs[i:i + len(g)])))
             i += len(g)
         return out
     except ModelError:  # configuration (a refused key, an unknown model): every sample would fail alike
         raise
     except Exception as batch_error:  # noqa: BLE001 - retried per sample; a lone failure becomes that sample's error
         if len(groups) == 1:
-            return [f"generation failed: {type(batch_error).__name__}: {batch_error}"]
+            return [Outcome(error=f"{GENERATION_FAILED}{type(batch_error).__name__}: {batch_error}")]
         return [r for g in groups for r in _generate_isolated(model, [g])]
 
 
@@ -130,15 +148,15 @@ def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], 
                 return
             results = _generate_isolated(model, [reqs for _, _, reqs in batch])
             for (_, rec, _), res in zip(batch, results):
-                if isinstance(res, str):
-                    rec["error"] = res
-                elif isinstance(res, GenerationFailed):
-                    rec["error"] = f"generation failed: {res.reason}"
+                if res.texts is None:
+                    rec["error"] = res.error
                     if res.transient:  # the endpoint's failure, not the sample's: a rerun computes it again
                         rec["transient"] = True
                 else:
-                    rec["prediction"] = res[0]
-                    rec["extra_predictions"] = res[1:] or None
+                    rec["prediction"] = res.texts[0]
+                    rec["extra_predictions"] = res.texts[1:] or None
+                if res.usage is not None:
+                    rec["usage"] = res.usage
                 writer.write(rec)
             done += len(batch)
             bar.update(len(batch))

@@ -85,14 +85,12 @@ class ModelDescription:
     info: dict[str, Any] = field(default_factory=dict)
     batch_size: int = 1
     needs_oracle: bool = False
-    usage: dict[str, Any] | None = None  # what take_usage() gives before any request (None: it counts none)
 
     @classmethod
     def of(cls, adapter: ModelAdapter) -> ModelDescription:
         """The description of an adapter that is cheap to build (test adapters: no weights)."""
         return cls(adapter.name, dict(adapter.args), adapter.fingerprint(), adapter.frame_policy(),
-                   list(adapter.deviations()), dict(adapter.info()), int(adapter.batch_size), adapter.needs_oracle,
-                   adapter.take_usage())
+                   list(adapter.deviations()), dict(adapter.info()), int(adapter.batch_size), adapter.needs_oracle)
 
 
 class ModelAdapter:
@@ -137,12 +135,14 @@ class ModelAdapter:
         key, so a different checkpoint never reuses another's predictions."""
         raise NotImplementedError
 
-    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
+    def generate(self, requests: list[Request]) -> list[str | Generated | GenerationFailed]:
         """One raw text per request, same order. The adapter applies its own chat template; greedy
-        outputs must not depend on how requests are batched. A request the adapter could not answer
-        (an endpoint that failed it) is a GenerationFailed in its place: that sample's record gets the
-        error, and the others of the batch keep their texts. An exception fails the whole call: the
-        runner then retries each sample alone (a ModelError instead stops the run)."""
+        outputs must not depend on how requests are batched. A text may come as a Generated, with what
+        its request cost (an endpoint's requests and tokens: the sample's record keeps it). A request
+        the adapter could not answer (an endpoint that failed it) is a GenerationFailed in its place:
+        that sample's record gets the error, and the others of the batch keep their texts. An
+        exception fails the whole call: the runner then retries each sample alone (a ModelError
+        instead stops the run)."""
         raise NotImplementedError
 
     def info(self) -> dict[str, Any]:
@@ -158,17 +158,11 @@ class ModelAdapter:
         """How this model's settings depart from the official evaluation (results.json, tables)."""
         return []
 
-    # -- endpoint adapters: generation settings, usage --------------------------------------------------
+    # -- endpoint adapters: generation settings -------------------------------------------------------
     @classmethod
     def check_gen_kwargs(cls, gen_kwargs: dict[str, Any]) -> None:
         """Refuse generation settings (a task's, overridden by --gen-kwargs) this adapter cannot honour
         (ConfigError), before anything runs. The default takes every setting harness.config knows."""
-
-    def take_usage(self) -> dict[str, Any] | None:
-        """What the model cost since the last call (requests, tokens, ...), counted afresh after it:
-        the runner calls it before each task's inference and after, and writes the second answer as
-        that task's `model_usage` in results.json. None (the default): the adapter counts nothing."""
-        return None
 
 
 class UnloadedModel(ModelAdapter):
@@ -194,14 +188,22 @@ class UnloadedModel(ModelAdapter):
     def info(self) -> dict[str, Any]:
         return dict(self.description.info)
 
-    def take_usage(self) -> dict[str, Any] | None:
-        return None if self.description.usage is None else dict(self.description.usage)  # nothing asked
-
-    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
+    def generate(self, requests: list[Request]) -> list[str | Generated | GenerationFailed]:
         raise RuntimeError(f"model {self.name!r} is not loaded: the runner loads it when samples are pending")
 
 
-# -- per-request failures ------------------------------------------------------------------------------
+# -- per-request answers and failures, with their cost ---------------------------------------------------
+@dataclass(frozen=True)
+class Generated:
+    """In generate()'s returned list, a text with what its request cost: `usage` holds counts
+    (requests, retries, prompt_tokens, completion_tokens, truncated, ...) and `model`, the model the
+    endpoint answered as. The sample's record keeps the sum over its requests as `usage`, and each
+    task's `model_usage` in results.json is summed from the records (harness.usage)."""
+
+    text: str
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class GenerationFailed:
     """In generate()'s returned list, in place of the text of a request that could not be answered:
@@ -209,7 +211,9 @@ class GenerationFailed:
     `transient`: a failure of the model's endpoint, not of this request (HTTP 429 or 5xx after the
     retries, a timeout, a dropped connection, the circuit breaker): the record is marked so, and a
     rerun of the same command computes that sample again; otherwise (a refused request, an empty
-    completion) the error is final, like a bad video."""
+    completion) the error is final, like a bad video. `usage`: what the failed attempts cost, as
+    Generated's."""
 
     reason: str
     transient: bool = False
+    usage: dict[str, Any] | None = None

@@ -34,6 +34,7 @@ from .rundir import claim, on_main, previous_results, run_lock
 from .scoring import score_file, task_metrics
 from .task import Task
 from .types import FramePolicy, Sample, stable_hash
+from .usage import asked_model, task_usage
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class TaskRun:
     # where the copies of the records that failed on the model's endpoint lie (their samples are
     # pending again): superseded, the merge never takes one of them
     redo: set[tuple[Path, int, int]] = field(default_factory=set)
-    model_usage: dict[str, Any] | None = None  # what this run's inference of the task cost (take_usage)
+    # results.json's model_usage when the records carry no `usage` (`harness score` of an older run's files)
+    model_usage: dict[str, Any] | None = None
 
 
 def build_task(name: str, cfg: RunConfig) -> Task:
@@ -278,8 +280,13 @@ def warn_substituted(task: str, judge: Any) -> None:
                     "judge snapshots are not comparable", task, ", ".join(judge.substituted()), judge.config.model)
 
 
-def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judge: Any) -> dict[str, Any]:
+def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judge: Any,
+               asked: str | None = None) -> dict[str, Any]:
+    """The task's results.json entry. `model_usage` is summed from the records (harness.usage), so it
+    is the same after a resume and at any world size; `asked`: the model name the adapter asked its
+    endpoint for (its `model` arg), against which the models it answered as are compared."""
     t = run.task
+    usage = task_usage(records, asked)
     submission = None
     if t.server_scored:
         path = t.write_submission(records, cfg.output_dir / "submissions")
@@ -290,7 +297,7 @@ def task_entry(run: TaskRun, records: list[dict[str, Any]], cfg: RunConfig, judg
             "options": t.options, "frames": str(run.policy), "prompt_hash": t.template_hash() if t.prompt_file else None,
             "gen_kwargs": run.gen_kwargs, **task_metrics(t, records),
             "n_errors_transient": sum(1 for r in records if r.get("transient")),
-            "model_usage": run.model_usage,
+            "model_usage": usage if usage is not None else run.model_usage,
             "judge": ({**judge.config.public(), "stats": judge.stats()} if judge else None),
             "submission": submission, "submission_help": t.submission_help or None if t.server_scored else None,
             "samples_file": f"samples/{t.name}.jsonl"}
@@ -337,16 +344,12 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     if isinstance(model, UnloadedModel) and any(r.pending for r in runs):
         raise RuntimeError("samples are pending but the model is not loaded")
     t0 = time.perf_counter()
-    model.take_usage()  # what an earlier evaluate() with this adapter cost is not this run's
     for run in runs:
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
         # The shard is passed, not named: a local would keep the last task's samples alive
         # through merge and scoring.
         run_shard(run.task, model, dist.shard(run.pending, ctx), run.policy, run.gen_kwargs, out,
                   cfg.decode_workers, cfg.progress and ctx.is_main)
-        run.model_usage = model.take_usage()  # this rank's requests (ranks exchange records, not usage)
-        if run.model_usage is not None and ctx.world_size > 1:
-            run.model_usage["ranks_counted"] = f"rank 0 of {ctx.world_size}"
     infer_s = time.perf_counter() - t0
     crash_point("after_infer")
     if not ctx.is_main:
@@ -358,7 +361,7 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
         merged = _wait_and_merge(run, cfg)
         records = score_file(run.task, merged, judges[run.task.name], cfg.progress)
         warn_substituted(run.task.name, judges[run.task.name])
-        entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name])
+        entries[run.task.name] = task_entry(run, records, cfg, judges[run.task.name], asked_model(model.args))
     results = build_results(model_entry(model, cfg), cfg.public(), entries, ctx.world_size)
     results["timing"] = {"inference_seconds": round(infer_s, 3)}
     write_results(cfg.output_dir, results)

@@ -172,6 +172,10 @@ class SampleRecord(TypedDict, total=False):
     # present (true) only when `error` is a failure of the model's endpoint (HTTP 429/5xx after retries,
     # a timeout, the circuit breaker), not of this sample: a rerun computes the sample again
     transient: bool
+    # present only for adapters that count (`openai`): what this sample's requests cost, summed
+    # (requests, retries, prompt_tokens, completion_tokens, truncated; model: as the endpoint
+    # answered); results.json's model_usage is summed from these (harness.usage)
+    usage: dict[str, Any]
     # added by scoring (harness.scoring.stage)
     parsed: str | None  # the extracted answer
     rule: str  # which extraction rule matched
@@ -195,6 +199,7 @@ class ScoredRecord(TypedDict, total=False):
     meta: dict[str, Any]
     error: str | None
     transient: bool
+    usage: dict[str, Any]
     parsed: str | None
     rule: str
     state: Literal["scored", "unparsed", "error", "unscored", "submitted"]

@@ -18,10 +18,11 @@ REPO = Path(__file__).resolve().parents[1]
 N = 48
 
 
-def cmd(out: Path, nproc: int, n: int = N, sleep: float = 0.0, model: str = "tests.toy:HashAdapter") -> list[str]:
+def cmd(out: Path, nproc: int, n: int = N, sleep: float = 0.0, model: str = "tests.toy:HashAdapter",
+        args: str = "") -> list[str]:
     launch = [sys.executable, "-m", "harness"] if nproc == 1 else [
         sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "harness"]
-    return launch + ["run", "--model", model, "--model-args", f"batch_size=3,sleep={sleep}",
+    return launch + ["run", "--model", model, "--model-args", f"batch_size=3,sleep={sleep}" + (f",{args}" if args else ""),
                      "--tasks", "tests.toy:ToyTask", "--task-args", f"toy:n={n}",
                      "--output-dir", str(out), "--no-progress", "--max-error-rate", "1"]
 
@@ -98,6 +99,27 @@ def test_kill_9_then_rerun_at_any_world_size_matches_an_uninterrupted_run(refere
     assert p.returncode == 0, p.stderr
     assert samples_bytes(out) == samples_bytes(reference)  # nothing lost, nothing duplicated
     assert metrics(out)["metrics"] == metrics(reference)["metrics"]
+
+
+def test_transient_failures_and_model_usage_at_two_ranks_are_as_at_one_and_a_rerun_after_recovery_is_a_clean_run(
+        tmp_path):
+    """tests.toy:FlakyAdapter fails 1 sample in 5 on its endpoint (transient) while down=1, and reports
+    every request's cost: the merged file, the transient marks and model_usage (summed from the
+    records, not counted by rank 0) do not depend on the world size, nor on the failures before."""
+    flaky = "tests.toy:FlakyAdapter"
+    one, two, clean = tmp_path / "one", tmp_path / "two", tmp_path / "clean"
+    for out, nproc, down in ((one, 1, 1), (two, 2, 1), (clean, 1, 0)):
+        p = run(cmd(out, nproc, model=flaky, args=f"down={down}"))
+        assert p.returncode == 0, p.stderr
+    assert samples_bytes(two) == samples_bytes(one)
+    usage = metrics(two)["model_usage"]
+    assert usage == metrics(one)["model_usage"] and metrics(two)["n_errors_transient"] == 10
+    assert usage["requests"] == N + 10 * 4 and usage["failed_transient"] == 10 and "ranks_counted" not in usage
+    p = run(cmd(two, 2, model=flaky, args="down=0"))  # the endpoint answers again: those ten are computed
+    assert p.returncode == 0, p.stderr
+    assert samples_bytes(two) == samples_bytes(clean)
+    assert metrics(two)["model_usage"] == metrics(clean)["model_usage"] and metrics(two)["n_errors_transient"] == 0
+    assert metrics(two)["metrics"] == metrics(clean)["metrics"]
 
 
 def test_ranks_with_different_settings_are_refused(tmp_path):

@@ -24,7 +24,7 @@ from harness.cli import main
 from harness.config import RunConfig
 from harness.demo import demo_root
 from harness.errors import ConfigError, ModelError
-from harness.model import GenerationFailed, UnloadedModel
+from harness.model import Generated, GenerationFailed, UnloadedModel
 from harness.models.adapters.openai_chat import OpenAIChatAdapter, sampling
 from harness.records import read_records
 from harness.registry import get_task_class
@@ -164,7 +164,8 @@ def test_a_run_sends_the_sampled_frames_and_the_instruction_and_scores(tmp_path,
     res = json.loads((out / "results.json").read_text())
     t = res["tasks"]["mvbench"]
     assert t["n_errors"] == 0 and t["metrics"]["accuracy"] > 0
-    assert t["model_usage"]["requests"] == 0  # the rerun's: nothing asked
+    # summed from the records: the finished rerun asked nothing and keeps what the samples cost
+    assert t["model_usage"]["requests"] == 6 and t["model_usage"]["prompt_tokens"] == 300
     assert res["model"]["args"]["base_url"] == f"{server.url}/v1" and res["model"]["info"]["key_env"] == "OPENAI_API_KEY"
     text = (printed.out + printed.err + caplog.text).encode() + everything_written(tmp_path)
     assert KEY[:12].encode() not in text  # not the key, nor a part of it
@@ -214,13 +215,18 @@ def test_endpoint_failures_are_sample_errors_and_a_rerun_computes_only_those(fau
         assert all(reason in r["error"] and "(after 2 attempts)" in r["error"] for r in failed), failed[0]["error"]
         assert "3 failed on the model endpoint (marked transient): rerun the same `harness run` command" in err
         usage = json.loads((out / "results.json").read_text())["tasks"]["mvbench"]["model_usage"]
-        assert usage["requests"] == 6 and usage["retries"] == 3 and usage["failed_transient"] == 3
+        assert usage["requests"] == 3 + 6 and usage["retries"] == 3 and usage["failed_transient"] == 3
+        assert usage["failure_reasons"] == {reason.split(" (")[0]: 3} and usage["prompt_tokens"] == 150
         asked = server.requests
         server.fault_rate = 0.0  # the endpoint recovers: the same command computes the three failed only
         assert run(server, out, "timeout=5" if fault == "429" else "timeout=0.5", 6) == 0
         assert server.requests == asked + 3
     records = read_records(out / "samples" / "mvbench.jsonl")
     assert len(records) == 6 and all(r["error"] is None and r["prediction"] and "transient" not in r for r in records)
+    assert all(r["usage"] == {"requests": 1, "retries": 0, "prompt_tokens": 50, "completion_tokens": 10, "truncated": 0,
+                              "model": SERVED} for r in records)  # the failed copies' cost went with them
+    usage = json.loads((out / "results.json").read_text())["tasks"]["mvbench"]["model_usage"]
+    assert usage["requests"] == 6 and usage["failed"] == 0 and usage["failure_reasons"] == {}
 
 
 def test_a_refused_key_stops_the_run_and_is_never_echoed(tmp_path, capsys, caplog):
@@ -241,9 +247,8 @@ def test_a_fault_once_is_retried(fault):
         model = adapter(server, timeout=0.5, retries=2)
         got = model.generate(requests(4, fault))
         assert server.requests == 8  # every request failed once, then answered
-    assert all(isinstance(g, str) and g for g in got), got
-    usage = model.take_usage()
-    assert usage["requests"] == 8 and usage["retries"] == 4 and usage["failed"] == 0
+    assert all(isinstance(g, Generated) and g.text for g in got), got
+    assert all(g.usage["requests"] == 2 and g.usage["retries"] == 1 and g.usage["model"] == SERVED for g in got)
 
 
 REASONS = {"429": ("HTTP 429 rate limited", True), "500": ("HTTP 500", True), "503": ("HTTP 503", True), "hang": ("timed out after 0.3 s", True),
@@ -259,9 +264,8 @@ def test_a_fault_that_lasts_is_a_failure_with_its_reason_never_an_empty_predicti
         model = adapter(server, timeout=0.3, retries=1, breaker=0)
         got = model.generate(requests(3, fault))
     assert all(isinstance(g, GenerationFailed) and g.transient is transient and reason in g.reason for g in got), got
-    usage = model.take_usage()
-    assert usage["failed"] == 3 and usage["failed_transient"] == 3 * transient
-    assert sum(usage["failure_reasons"].values()) == 3
+    attempts = 1 if fault == "400" else 2  # a refusal of the request is not asked again
+    assert all(g.usage and g.usage["requests"] == attempts and g.usage["retries"] == attempts - 1 for g in got)
 
 
 def test_an_endpoint_that_keeps_failing_trips_the_breaker_and_is_not_asked_again(caplog):
@@ -275,8 +279,7 @@ def test_an_endpoint_that_keeps_failing_trips_the_breaker_and_is_not_asked_again
     assert all(isinstance(g, GenerationFailed) and g.transient for g in first + later)
     skipped = [g for g in first + later if g.reason.startswith("endpoint kept failing")]
     assert len(skipped) >= 50 - asked and "HTTP 503" in skipped[0].reason and "rerun the same command" in skipped[0].reason
-    usage = model.take_usage()
-    assert usage["breaker_tripped"] and "HTTP 503" in usage["breaker_reason"]
+    assert sum(g.usage["requests"] for g in first + later) == asked  # every request sent, counted once
     assert "the model endpoint kept failing" in caplog.text
 
 
@@ -288,7 +291,7 @@ def test_azure_deployment_path_version_and_key_header(monkeypatch):
             OpenAIChatAdapter.check_args(**args)
         monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
         model = OpenAIChatAdapter(**args)
-        assert all(isinstance(g, str) for g in model.generate(requests(2)))
+        assert all(isinstance(g, Generated) for g in model.generate(requests(2)))
     assert {e["path"] for e in server.log} == {"/openai/deployments/gpt4o-dep/chat/completions"}
     assert {e["auth"] for e in server.log} == {AZURE_KEY}  # the api-key header
     assert model.info()["key_env"] == "AZURE_OPENAI_API_KEY" and AZURE_KEY not in json.dumps(model.args | model.info())
@@ -355,7 +358,7 @@ def test_the_fingerprint_names_the_endpoint_model_and_output_settings_never_the_
 
     ref = fp()
     described = OpenAIChatAdapter.describe(**base)  # no server at that address: describing sends nothing
-    assert described.fingerprint == ref and UnloadedModel(described).take_usage()["requests"] == 0
+    assert described.fingerprint == ref and UnloadedModel(described).fingerprint() == ref
     for same in ({"concurrency": 3}, {"retries": 0}, {"timeout": 9}, {"backoff": 0}, {"batch_size": 2},
                  {"breaker": 0}, {"api_key_env": "OTHER_VAR"}, {"base_url": "http://u:secret@127.0.0.1:9/v1?token=t"}):
         assert fp(**same) == ref, same
@@ -422,3 +425,43 @@ def test_a_transient_failure_that_fails_again_is_merged_at_once_even_beside_an_o
     healed = FlakyAdapter(down=0)
     res = evaluate(healed, ["tests.toy:ToyTask"], cfg)
     assert healed.calls == 4 and res["tasks"]["toy"]["n_errors_transient"] == 0
+
+
+class Killed(BaseException):
+    """The process dying mid-run (not an Exception: nothing in the harness catches it)."""
+
+
+class DiesMidway(FlakyAdapter):
+    def __init__(self, die_at: int, **args):
+        super().__init__(**args)
+        self.die_at = die_at
+
+    def generate(self, requests: list[Request]) -> list:
+        if self.batches == self.die_at:
+            raise Killed
+        return super().generate(requests)
+
+
+def test_model_usage_is_summed_from_the_records_so_a_resumed_run_counts_both_halves(tmp_path):
+    toy = {"toy": {"n": 20}}
+    clean = tmp_path / "clean"
+    ref = evaluate(FlakyAdapter(), ["tests.toy:ToyTask"], RunConfig(output_dir=clean, task_options=toy, progress=False,
+                                                                  max_error_rate=1))
+    usage = ref["tasks"]["toy"]["model_usage"]
+    # 12 answered (1 request each), 4 refused (1 request), 4 failed on the endpoint (5 requests, 4 retries)
+    assert usage["requests"] == 12 + 4 + 4 * 5 and usage["retries"] == 16 and usage["completion_tokens"] == 12
+    assert usage["failed"] == 8 and usage["failed_transient"] == 4
+    assert usage["failure_reasons"] == {"HTTP 503": 4, "refused": 4}
+    assert usage["models_returned"] == [FlakyAdapter.SERVED] and usage["substituted"] == []
+    assert usage["estimated_cost_usd"] is None  # not a model the price table lists
+    cfg = RunConfig(output_dir=tmp_path / "o", task_options=toy, progress=False, max_error_rate=1)
+    with pytest.raises(Killed):
+        evaluate(DiesMidway(die_at=3), ["tests.toy:ToyTask"], cfg)  # 3 batches of 4 written, then killed
+    assert len(read_records(tmp_path / "o" / "samples" / "toy.rank0.jsonl")) == 12
+    rest = FlakyAdapter()
+    res = evaluate(rest, ["tests.toy:ToyTask"], cfg)
+    assert rest.calls == 8 + 3  # the second half, and the first half's transient failures (q1, q6, q11) again
+    assert res["tasks"]["toy"]["model_usage"] == usage  # both halves: as the uninterrupted run
+    assert (tmp_path / "o" / "samples" / "toy.jsonl").read_bytes() == (clean / "samples" / "toy.jsonl").read_bytes()
+    assert main(["score", str(tmp_path / "o"), "--no-progress", "--max-error-rate", "1"]) == 0  # rescored: the same
+    assert json.loads((tmp_path / "o" / "results.json").read_text())["tasks"]["toy"]["model_usage"] == usage

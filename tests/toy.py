@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.model import GenerationFailed, ModelAdapter, ModelDescription
+from harness.model import Generated, GenerationFailed, ModelAdapter, ModelDescription
 from harness.scoring import grouped, mcq_accuracy
 from harness.task import Option, Task
 from harness.types import Frames, Parsed, Request, Sample
@@ -121,10 +121,13 @@ class RankSkewAdapter(HashAdapter):
 
 class FlakyAdapter(HashAdapter):
     """HashAdapter behind a make-believe endpoint, deterministic in every byte: sample i (q<i>) with
-    i % 5 == 0 is refused (a final GenerationFailed), i % 5 == 1 fails on the endpoint (transient)
-    while `down`; the others answer. `batches` counts generate() calls."""
+    i % 5 == 0 is refused (a final GenerationFailed), i % 5 == 1 fails on the endpoint (transient,
+    after 5 attempts) while `down`; the others answer. Every output carries its cost as the openai
+    adapter's do (requests, retries, tokens, the model as returned), a function of the request alone.
+    `batches` counts generate() calls."""
 
     name = "flaky"
+    SERVED = "flaky-served"
 
     def __init__(self, batch_size: int = 4, down: int = 1, sleep: float = 0.0, tag: str = "v1"):
         super().__init__(batch_size=batch_size, sleep=sleep, tag=tag)
@@ -137,15 +140,21 @@ class FlakyAdapter(HashAdapter):
         return ModelDescription(cls.name, {"batch_size": int(batch_size), "tag": tag, "down": int(bool(int(down)))},
                                 cls.fingerprint_of(tag), info={"pid": None}, batch_size=int(batch_size))
 
-    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:  # type: ignore[override]
+    @classmethod
+    def cost(cls, r: Request, requests: int = 1, answered: bool = True) -> dict[str, Any]:
+        return {"requests": requests, "retries": requests - 1, "prompt_tokens": len(r.text) if answered else 0,
+                "completion_tokens": 1 if answered else 0, "truncated": 0, "model": cls.SERVED if answered else None}
+
+    def generate(self, requests: list[Request]) -> list[Generated | GenerationFailed]:  # type: ignore[override]
         self.batches += 1
-        out: list[str | GenerationFailed] = []
+        out: list[Generated | GenerationFailed] = []
         for r, text in zip(requests, super().generate(requests)):
             i = int(r.sample_id[1:])
             if i % 5 == 0:
-                out.append(GenerationFailed("refused: content filter"))
+                out.append(GenerationFailed("refused: content filter", usage=self.cost(r, answered=False)))
             elif i % 5 == 1 and self.down:
-                out.append(GenerationFailed("HTTP 503 (after 5 attempts)", transient=True))
+                out.append(GenerationFailed("HTTP 503 (after 5 attempts)", transient=True,
+                                            usage=self.cost(r, 5, answered=False)))
             else:
-                out.append(text)
+                out.append(Generated(text, self.cost(r)))
         return out

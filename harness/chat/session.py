@@ -33,6 +33,15 @@ KEPT_FAILING = "endpoint kept failing"
 T = TypeVar("T")
 
 
+def failure_category(reason: str | None) -> str:
+    """The kind of a failure reason, as stats count them: its head, without the details (the
+    server's message, the attempts, the advice): "HTTP 503", "timed out after 5 s", KEPT_FAILING."""
+    head = reason or "?"
+    for cut in (":", ";", " (after", ", Retry-After"):
+        head = head.split(cut)[0]
+    return head
+
+
 class Asker(Protocol):
     """What a Session sends through (ChatClient, a judge provider)."""
 
@@ -54,6 +63,8 @@ class Outcome:
     usage: dict[str, int] = field(default_factory=dict)  # over every attempt
     transient: bool = False  # a failure of the endpoint: asking again later may work
     completion: Completion | None = None  # the last answer, when there was one
+    requests: int = 0  # attempts sent for this request
+    retries: int = 0  # of them, the ones after a failed attempt
 
 
 # accept(completion) -> (value, None) when the answer is usable, else (None, why not)
@@ -94,13 +105,15 @@ class Session:
     async def ask(self, body: dict[str, Any], accept: Accept, asked_model: str) -> Outcome:
         """Send `body` until `accept` takes the answer, the retries run out, the request is refused,
         or the breaker trips. Raises `fatal` on a refused key or unknown model."""
-        usage: Counter[str] = Counter()
+        usage: Counter[str] = Counter()  # tokens, over every answer
+        tries: Counter[str] = Counter()  # requests (attempts) and retries of this one request
         last, model, transient, completion = "no attempt", None, False, None
         for attempt in range(self.retries + 1):
             if self.tripped:  # the endpoint is down: not asked (again)
-                return self._failed(self.tripped, model, usage, True, completion)
+                return self._failed(self.tripped, model, usage, True, completion, tries)
             wait = min(MAX_WAIT, self.backoff * 2 ** attempt * random.uniform(0.5, 1.5))
             self.counts["requests"] += 1
+            tries["requests"] += 1
             try:
                 async with asyncio.timeout(self.timeout):  # hard deadline, even for a server that trickles bytes
                     answer = await self.asker.complete(body)
@@ -113,11 +126,11 @@ class Session:
                 last, transient = self.clean(e.reason), e.retry
                 if not e.retry:  # a refusal of this request: the endpoint works, asking again will not help
                     self._endpoint_answered()
-                    return self._failed(last, model, usage, False, completion)
+                    return self._failed(last, model, usage, False, completion, tries)
                 if e.wait is not None and e.wait > MAX_WAIT:  # "come back in an hour": a refusal, not a wait
                     last += f", Retry-After {e.wait:.0f} s (longer than {self.waiter} waits)"
                     self._endpoint_failed(last, gave_up=True)
-                    return self._failed(f"{last}; {self.rerun}", model, usage, True, completion)
+                    return self._failed(f"{last}; {self.rerun}", model, usage, True, completion, tries)
                 self._endpoint_failed(last, gave_up=attempt == self.retries)
                 wait = wait if e.wait is None else e.wait  # the server knows when it can take us again
             else:
@@ -128,19 +141,22 @@ class Session:
                 self.tokens.setdefault(model or asked_model, Counter()).update(answer.usage)
                 value, problem = accept(answer)
                 if problem is None:
-                    return Outcome(True, value, None, model, dict(usage), False, answer)
+                    return Outcome(True, value, None, model, dict(usage), False, answer, tries["requests"],
+                                   tries["retries"])
                 last, transient = self.clean(problem), False
                 wait = min(wait, self.backoff)  # a bad answer is not server load: ask again soon
             if attempt < self.retries:
                 self.counts["retries"] += 1
+                tries["retries"] += 1
                 await self._pause(wait)
         # the last failure decides: the endpoint's (asking again later may work) or the answer's
         reason = f"{last} (after {self.retries + 1} attempts)" + (f"; {self.rerun}" if transient else "")
-        return self._failed(reason, model, usage, transient, completion)
+        return self._failed(reason, model, usage, transient, completion, tries)
 
     def _failed(self, reason: str, model: str | None, usage: Counter[str], transient: bool,
-                completion: Completion | None) -> Outcome:
-        return Outcome(False, None, self.clean(reason), model, dict(usage), transient, completion)
+                completion: Completion | None, tries: Counter[str]) -> Outcome:
+        return Outcome(False, None, self.clean(reason), model, dict(usage), transient, completion, tries["requests"],
+                       tries["retries"])
 
     def clean(self, text: Any) -> Any:
         """A string from the endpoint as it may be kept: redacted (None stays None)."""

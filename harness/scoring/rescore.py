@@ -25,6 +25,7 @@ from ..results import load_results, write_results
 from ..rundir import run_lock
 from ..runner import TaskRun, make_judge, task_entry, warn_substituted
 from ..types import FramePolicy
+from ..usage import asked_model
 from .stage import score_file
 
 
@@ -63,12 +64,13 @@ def _rescore(outdir: Path, judge_spec: str | None, max_error_rate: float, max_un
             judge.preflight()
         records = score_file(task, outdir / entry["samples_file"], judge, progress)
         warn_substituted(name, judge)
+        # what inference cost is summed from the records again (kept as recorded for older records without it)
         run = TaskRun(task, [], policy=FramePolicy.parse(entry["frames"]), gen_kwargs=entry.get("gen_kwargs") or {},
-                      model_usage=entry.get("model_usage"))  # what inference cost stays recorded
+                      model_usage=entry.get("model_usage"))
         # what the run's inference differed in stays recorded; the judge's are recomputed
         judge_devs = set(judge.config.deviations()) if judge else set()
         run.deviations = [d for d in entry.get("deviations") or [] if not d.startswith(JUDGE_DEVIATION) or d in judge_devs]
-        results["tasks"][name] = task_entry(run, records, cfg, judge)
+        results["tasks"][name] = task_entry(run, records, cfg, judge, asked_model((results.get("model") or {}).get("args")))
     results["config"]["predict_only"] = False
     write_results(outdir, results)
     return results, cfg

@@ -14,7 +14,10 @@ Requests go through harness.chat, the HTTP layer the judge uses: the key from th
 bounded retries honouring Retry-After, a hard deadline per attempt, response bodies bounded, a
 circuit breaker. A request that still fails is a GenerationFailed with its reason (that sample's
 error; transient when the endpoint failed it, so a rerun computes it again), never an empty
-prediction. No torch import: this adapter runs on a machine with nothing but the core.
+prediction. Each answer and failure carries what its request cost (attempts, tokens, the model the
+endpoint answered as): the sample's record keeps it as `usage`, and each task's `model_usage` in
+results.json is summed from the records (harness.usage), so it survives a resume and does not depend
+on the number of ranks. No torch import: this adapter runs on a machine with nothing but the core.
 """
 
 from __future__ import annotations
@@ -24,16 +27,15 @@ import base64
 import io
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.chat import ChatClient, Completion, Endpoint, Session, estimate_cost, run_sync, sanitise_url
+from harness.chat import ChatClient, Completion, Endpoint, Outcome, Session, run_sync, sanitise_url
 from harness.errors import ConfigError, ModelError
-from harness.model import GenerationFailed, ModelAdapter, ModelDescription, check_positive_int
+from harness.model import Generated, GenerationFailed, ModelAdapter, ModelDescription, check_positive_int
 from harness.types import FramePolicy, Request, stable_hash
 
 NAME = "openai"
@@ -283,6 +285,19 @@ def mp4(frames: np.ndarray, timestamps: list[float], max_side: int) -> bytes:
     return out.getvalue()
 
 
+def usage(out: Outcome | None, asked: str = "") -> dict[str, Any]:
+    """One request's cost as its sample's record keeps it (harness.usage): attempts, tokens, answers
+    cut at max_tokens, and the model the endpoint answered as (the one asked for when an answer
+    named none); all zero for a request never sent."""
+    if out is None:
+        return {"requests": 0, "retries": 0, "prompt_tokens": 0, "completion_tokens": 0, "truncated": 0, "model": None}
+    tokens = {k: out.usage.get(k, 0) for k in ("prompt_tokens", "completion_tokens")}
+    answered = out.completion is not None
+    return {"requests": out.requests, "retries": out.retries, **tokens,
+            "truncated": int(answered and out.completion.finish_reason == "length"),
+            "model": out.model or (asked if answered else None)}
+
+
 def _data_url(kind: str, blob: bytes) -> str:
     return f"data:{kind};base64,{base64.b64encode(blob).decode('ascii')}"
 
@@ -306,7 +321,6 @@ class OpenAIChatAdapter(ModelAdapter):
         self.session = Session(client, retries=s.retries, timeout=s.timeout, backoff=s.backoff, breaker=s.breaker,
                                fatal=ModelError, who="model", waiter="the harness", rerun=RERUN,
                                left="the requests not yet answered are errors of their samples (transient)")
-        self._reset_usage()
 
     # -- described without a request -------------------------------------------------------------------
     @classmethod
@@ -337,7 +351,7 @@ class OpenAIChatAdapter(ModelAdapter):
                 **self.settings.endpoint.public()}
 
     # -- generation ------------------------------------------------------------------------------------
-    def generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
+    def generate(self, requests: list[Request]) -> list[Generated | GenerationFailed]:
         try:
             for r in requests:
                 sampling(r.gen_kwargs, self.settings.max_tokens)
@@ -345,26 +359,23 @@ class OpenAIChatAdapter(ModelAdapter):
             raise ModelError(str(e).split("\n")[0], hint=e.hint) from None
         return run_sync(self._generate(requests))
 
-    async def _generate(self, requests: list[Request]) -> list[str | GenerationFailed]:
+    async def _generate(self, requests: list[Request]) -> list[Generated | GenerationFailed]:
         sem = asyncio.Semaphore(self.settings.concurrency)
         self.session.open()
 
-        async def one(r: Request) -> str | GenerationFailed:
+        async def one(r: Request) -> Generated | GenerationFailed:
             async with sem:
                 if self.session.tripped:  # the endpoint is down: nothing is built or sent
-                    return self._failed(self.session.tripped, True)
+                    return GenerationFailed(self.session.tripped, True, usage(None))
                 try:  # encoding frames is CPU work that releases the GIL: off the event loop
                     body = await asyncio.to_thread(self.body, r)
                 except Exception as e:  # noqa: BLE001 - a frame that cannot be encoded fails its sample only
-                    return self._failed(f"request not built: {type(e).__name__}: {e}", False)
+                    return GenerationFailed(f"request not built: {type(e).__name__}: {e}", False, usage(None))
                 out = await self.session.ask(body, self._accept, self.model)
-            if out.model:
-                self._models[out.model] += 1
-            if out.completion is not None and out.completion.finish_reason == "length":
-                self._usage["truncated"] += 1
+            cost = usage(out, self.model)
             if out.ok:
-                return out.value
-            return self._failed(out.reason or "no answer", out.transient)
+                return Generated(out.value, cost)
+            return GenerationFailed(out.reason or "no answer", out.transient, cost)
 
         tasks = [asyncio.create_task(one(r)) for r in requests]
         try:
@@ -376,15 +387,6 @@ class OpenAIChatAdapter(ModelAdapter):
             raise
         finally:
             await self.session.close()
-
-    def _failed(self, reason: str, transient: bool) -> GenerationFailed:
-        self._usage["failed"] += 1
-        self._usage["failed_transient"] += transient
-        head = reason
-        for cut in (":", ";", " (after", ", Retry-After"):
-            head = head.split(cut)[0]
-        self._reasons[head] += 1
-        return GenerationFailed(reason, transient)
 
     @staticmethod
     def _accept(answer: Completion) -> tuple[Any, str | None]:
@@ -417,29 +419,3 @@ class OpenAIChatAdapter(ModelAdapter):
                 image["detail"] = s.detail
             parts.append({"type": "image_url", "image_url": image})
         return parts
-
-    # -- usage -----------------------------------------------------------------------------------------
-    def _reset_usage(self) -> None:
-        self._usage: Counter[str] = Counter()
-        self._reasons: Counter[str] = Counter()
-        self._models: Counter[str] = Counter()
-        self.session.counts.clear()
-        self.session.tokens.clear()
-
-    def take_usage(self) -> dict[str, Any]:
-        """Requests (retries included) and tokens since the last call, the estimated cost (the price
-        table of harness.chat; None for a model it does not list, e.g. a local server's), the models
-        the endpoint answered as, requests that failed (by reason; transient: the endpoint's), answers
-        cut at max_tokens, and whether the circuit breaker stopped the asking."""
-        tokens = self.session.tokens
-        models = sorted(self._models)
-        out = {"requests": self.session.counts["requests"], "retries": self.session.counts["retries"],
-               "failed": self._usage["failed"], "failed_transient": self._usage["failed_transient"],
-               "failure_reasons": dict(self._reasons), "truncated": self._usage["truncated"],
-               "prompt_tokens": sum(c["prompt_tokens"] for c in tokens.values()),
-               "completion_tokens": sum(c["completion_tokens"] for c in tokens.values()),
-               "estimated_cost_usd": estimate_cost(tokens),  # 0.0 when nothing was answered
-               "models_returned": models, "substituted": [m for m in models if m != self.model],
-               "breaker_tripped": self.session.tripped is not None, "breaker_reason": self.session.tripped}
-        self._reset_usage()
-        return out
