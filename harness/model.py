@@ -158,11 +158,16 @@ class ModelAdapter:
         """How this model's settings depart from the official evaluation (results.json, tables)."""
         return []
 
-    # -- endpoint adapters: generation settings -------------------------------------------------------
+    # -- endpoint adapters: generation settings, per-run state ------------------------------------------
     @classmethod
     def check_gen_kwargs(cls, gen_kwargs: dict[str, Any]) -> None:
         """Refuse generation settings (a task's, overridden by --gen-kwargs) this adapter cannot honour
         (ConfigError), before anything runs. The default takes every setting harness.config knows."""
+
+    def begin_run(self) -> None:
+        """Called by evaluate() on every rank before its inference: what one run learnt about an
+        endpoint must not outlive it (the openai adapter's circuit breaker: an adapter reused in a
+        later evaluate() asks again). The default does nothing."""
 
 
 class UnloadedModel(ModelAdapter):

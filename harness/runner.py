@@ -344,6 +344,7 @@ def _evaluate(model: ModelAdapter, tasks: list[str | TaskRun], cfg: RunConfig,
     if isinstance(model, UnloadedModel) and any(r.pending for r in runs):
         raise RuntimeError("samples are pending but the model is not loaded")
     t0 = time.perf_counter()
+    model.begin_run()  # an endpoint that failed an earlier evaluate() is asked again
     for run in runs:
         out = cfg.output_dir / "samples" / f"{run.task.name}.rank{ctx.rank}.jsonl"
         # The shard is passed, not named: a local would keep the last task's samples alive

@@ -465,3 +465,19 @@ def test_model_usage_is_summed_from_the_records_so_a_resumed_run_counts_both_hal
     assert (tmp_path / "o" / "samples" / "toy.jsonl").read_bytes() == (clean / "samples" / "toy.jsonl").read_bytes()
     assert main(["score", str(tmp_path / "o"), "--no-progress", "--max-error-rate", "1"]) == 0  # rescored: the same
     assert json.loads((tmp_path / "o" / "results.json").read_text())["tasks"]["toy"]["model_usage"] == usage
+
+
+def test_the_breaker_trips_per_evaluate_and_a_reused_adapter_asks_again_in_the_next(tmp_path):
+    cfg = RunConfig(output_dir=tmp_path / "o", limit=4, progress=False, max_error_rate=1)
+    with JudgeServer(faults=("503",), fault_rate=1.0, retry_after="0.001", served_model=SERVED) as server:
+        model = adapter(server, retries=1, breaker=2, concurrency=1)
+        res = evaluate(model, ["mvbench"], cfg)
+        t = res["tasks"]["mvbench"]
+        assert server.requests == 2 and t["n_errors_transient"] == 4  # the first sample tripped it
+        assert t["model_usage"]["breaker_tripped"] and "HTTP 503" in t["model_usage"]["breaker_reason"]
+        assert t["model_usage"]["failure_reasons"] == {"HTTP 503": 1, "endpoint kept failing": 3}
+        server.fault_rate = 0.0  # the endpoint recovers: the same adapter, in a later evaluate(), asks again
+        res = evaluate(model, ["mvbench"], cfg)
+        assert server.requests == 2 + 4
+    t = res["tasks"]["mvbench"]
+    assert t["n_errors"] == 0 and not t["model_usage"]["breaker_tripped"] and t["model_usage"]["requests"] == 4

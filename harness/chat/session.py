@@ -86,8 +86,13 @@ class Session:
         self.tokens: dict[str, Counter[str]] = {}  # per model as returned, for the cost estimate
         self._failures = 0  # endpoint failures in a row, across all requests in flight
         self._gave_up = False  # whether a request used up its retries in that streak
-        self.tripped: str | None = None  # why the breaker stopped this session (for its lifetime)
+        self.tripped: str | None = None  # why the breaker stopped this session (until reset())
         self._trip: asyncio.Event | None = None  # set when it trips: wakes every wait of this run
+
+    def reset(self) -> None:
+        """The breaker closed again, its count of failures in a row at zero: the endpoint is asked
+        afresh (a user calls it when a new run starts; a trip otherwise lasts the session's life)."""
+        self._failures, self._gave_up, self.tripped = 0, False, None
 
     # -- one run (one event loop) ------------------------------------------------------------------------
     def open(self) -> None:

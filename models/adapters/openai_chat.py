@@ -351,6 +351,9 @@ class OpenAIChatAdapter(ModelAdapter):
                 **self.settings.endpoint.public()}
 
     # -- generation ------------------------------------------------------------------------------------
+    def begin_run(self) -> None:
+        self.session.reset()  # a breaker tripped in an earlier evaluate() does not fail this one's requests
+
     def generate(self, requests: list[Request]) -> list[Generated | GenerationFailed]:
         try:
             for r in requests:
