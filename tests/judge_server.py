@@ -6,7 +6,7 @@ judge: 'yes'/5 when the predicted answer equals the reference, else 'no'/0 (scor
 5 or 1); `script(system, user)` may return the answer text instead. Faults come per request
 from a seeded RNG (`fault_rate`), or for the first `fail_first` requests of each distinct prompt.
 EXTRA_FAULTS are never drawn unless named in `faults`: a dropped connection, a 400 refusal of the
-request, and bodies past any sane size (`big` bytes of JSON whitespace before a valid completion:
+request, an answer cut by the content filter (finish_reason content_filter), and bodies past any sane size (`big` bytes of JSON whitespace before a valid completion:
 chunked, with a Content-Length, or gzip-compressed whatever the client accepts). `echo_key` puts
 the credential the client presented into the response's `model` field, as some proxies do.
 
@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("429", "500", "503", "hang", "truncated", "html", "prose", "wrong_keys", "out_of_range", "not_a_dict",
           "list", "empty", "no_choices")
-EXTRA_FAULTS = ("drop", "400", "big", "big_length", "gzip_bomb")
+EXTRA_FAULTS = ("drop", "400", "filtered", "big", "big_length", "gzip_bomb")
 PAD = b" " * (1 << 20)  # JSON whitespace, allocated once: a big body is written from it without new memory
 AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
@@ -148,12 +148,13 @@ class JudgeServer:
                            "wrong_keys": "{'verdict': 'yes', 'rating': 5}",
                            "out_of_range": "{'pred': 'yes', 'score': 11}" if "'pred'" in user else "{'score': -3}",
                            "not_a_dict": "I think the answer is correct.", "list": "['yes', 4]",
-                           "empty": ""}.get(fault or "", content)
+                           "empty": "", "filtered": content[: len(content) // 2]}.get(fault or "", content)
                 model = server.served_model or body["model"] + "-served"
                 if server.echo_key:
                     model += f" ({auth})"
                 choices = [] if fault == "no_choices" else [
-                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]
+                    {"index": 0, "finish_reason": "content_filter" if fault == "filtered" else "stop",
+                     "message": {"role": "assistant", "content": content}}]
                 payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": model,
                                       "choices": choices,
                                       "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60}}).encode()

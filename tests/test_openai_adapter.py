@@ -254,7 +254,8 @@ def test_a_fault_once_is_retried(fault):
 REASONS = {"429": ("HTTP 429 rate limited", True), "500": ("HTTP 500", True), "503": ("HTTP 503", True), "hang": ("timed out after 0.3 s", True),
            "drop": ("connection failed", True), "truncated": ("bad response: ValueError: body is not JSON", True),
            "big": ("response over 1048576 bytes", True), "400": ("HTTP 400", False),
-           "empty": ("empty completion", False), "no_choices": ("empty completion", False)}
+           "empty": ("empty completion", False), "no_choices": ("empty completion", False),
+           "filtered": ("answer cut by the content filter (finish_reason content_filter)", False)}
 
 
 @pytest.mark.parametrize("fault", sorted(REASONS))
@@ -264,8 +265,12 @@ def test_a_fault_that_lasts_is_a_failure_with_its_reason_never_an_empty_predicti
         model = adapter(server, timeout=0.3, retries=1, breaker=0)
         got = model.generate(requests(3, fault))
     assert all(isinstance(g, GenerationFailed) and g.transient is transient and reason in g.reason for g in got), got
-    attempts = 1 if fault == "400" else 2  # a refusal of the request is not asked again
-    assert all(g.usage and g.usage["requests"] == attempts and g.usage["retries"] == attempts - 1 for g in got)
+    for g in got:  # (a first attempt may time out on a busy machine: the counts are checked against each other)
+        assert g.usage and g.usage["requests"] == g.usage["retries"] + 1
+        if fault in ("400", "filtered"):  # a refusal of this request, or an answer the filter cut: not asked again
+            assert "(after" not in g.reason and g.usage["model"] == (None if fault == "400" else "served-x-served")
+        else:
+            assert "(after 2 attempts)" in g.reason
 
 
 def test_an_endpoint_that_keeps_failing_trips_the_breaker_and_is_not_asked_again(caplog):

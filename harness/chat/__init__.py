@@ -24,8 +24,8 @@ from .endpoint import (
     retry_after,
     sanitise_url,
 )
-from .session import KEPT_FAILING, Outcome, Session, failure_category, run_sync
+from .session import KEPT_FAILING, FinalFailure, Outcome, Session, failure_category, run_sync
 
 __all__ = ["KEPT_FAILING", "KEY_ENV", "MAX_MODEL_CHARS", "MAX_RESPONSE_BYTES", "MAX_WAIT", "PRICES", "ChatClient",
-           "ChatError", "Completion", "Endpoint", "Outcome", "ResponseRefused", "Session", "estimate_cost",
+           "ChatError", "Completion", "Endpoint", "FinalFailure", "Outcome", "ResponseRefused", "Session", "estimate_cost",
            "failure_category", "retry_after", "run_sync", "sanitise_url"]

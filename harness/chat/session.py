@@ -67,8 +67,13 @@ class Outcome:
     retries: int = 0  # of them, the ones after a failed attempt
 
 
-# accept(completion) -> (value, None) when the answer is usable, else (None, why not)
+# accept(completion) -> (value, None) when the answer is usable, else (None, why not): asked again
 Accept = Callable[[Completion], tuple[Any, str | None]]
+
+
+class FinalFailure(Exception):
+    """Raised by an `accept` for an answer that asking again will not change (a completion the
+    endpoint's content filter cut): the request fails at once, final, with this reason."""
 
 
 class Session:
@@ -144,7 +149,10 @@ class Session:
                 model = self.clean(answer.model) or model
                 usage.update(answer.usage)
                 self.tokens.setdefault(model or asked_model, Counter()).update(answer.usage)
-                value, problem = accept(answer)
+                try:
+                    value, problem = accept(answer)
+                except FinalFailure as e:  # the endpoint works; this request's answer will not change
+                    return self._failed(str(e), model, usage, False, completion, tries)
                 if problem is None:
                     return Outcome(True, value, None, model, dict(usage), False, answer, tries["requests"],
                                    tries["retries"])

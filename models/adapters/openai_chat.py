@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.chat import ChatClient, Completion, Endpoint, Outcome, Session, run_sync, sanitise_url
+from harness.chat import ChatClient, Completion, Endpoint, FinalFailure, Outcome, Session, run_sync, sanitise_url
 from harness.errors import ConfigError, ModelError
 from harness.model import Generated, GenerationFailed, ModelAdapter, ModelDescription, check_positive_int
 from harness.types import FramePolicy, Request, stable_hash
@@ -393,7 +393,10 @@ class OpenAIChatAdapter(ModelAdapter):
 
     @staticmethod
     def _accept(answer: Completion) -> tuple[Any, str | None]:
-        """A completion is a prediction when it holds text; an empty one never is."""
+        """A completion is a prediction when it holds text; an empty one never is, nor one the
+        endpoint's content filter cut (a final failure: asked again, it is filtered again)."""
+        if answer.finish_reason == "content_filter":
+            raise FinalFailure("answer cut by the content filter (finish_reason content_filter)")
         if answer.text is None or not answer.text.strip():
             return None, "empty completion" + (f" (finish_reason {answer.finish_reason})" if answer.finish_reason
                                                else "")
