@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.chat import estimate_cost
 from harness.cli import main
 from harness.config import RunConfig
 from harness.demo import demo_root
@@ -187,6 +188,19 @@ def test_usage_and_cost_per_task_in_results(tmp_path, capsys):
         assert u["breaker_tripped"] is False and tasks[name]["n_errors_transient"] == 0
     # the snapshot behind the alias is said, as the judge says its own
     assert "answered as gpt-4o-mini-2024-07-18, not the requested gpt-4o-mini" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("returned, price", [
+    ("gpt-4.1-nano", (0.1, 0.4)), ("gpt-4.1-nano-2025-04-14", (0.1, 0.4)), ("gpt-4.1-mini-2025-04-14", (0.4, 1.6)),
+    ("gpt-4.1", (2.0, 8.0)), ("gpt-4o-mini-2024-07-18", (0.15, 0.6)), ("gpt-4o-2024-08-06", (2.5, 10.0)),
+    ("gpt-4o-2024-05-13", (5.0, 15.0)), ("gpt-4o-mini-search-preview-2025-03-11", (0.15, 0.6)),
+    ("gpt-35-turbo-0125", (0.5, 1.5)),
+    ("gpt-4.1-ultra", None), ("gpt-4o-mini-served", None), ("gpt-4o-transcribe", None), ("qwen2-vl", None)])
+def test_a_model_is_priced_by_its_whole_name_or_its_snapshot_never_by_a_prefix(returned, price):
+    """gpt-4.1-nano is not gpt-4.1: a name is priced when it is listed, or is a listed name and a
+    snapshot date; anything else is unknown (None), never another model's price."""
+    cost = estimate_cost({returned: {"prompt_tokens": 1_000_000, "completion_tokens": 1_000_000}})
+    assert cost == (None if price is None else pytest.approx(sum(price)))
 
 
 def test_video_url_sends_one_mp4_of_exactly_the_sampled_frames(tmp_path):

@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import os
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -33,10 +34,14 @@ MAX_WAIT = 60.0  # seconds; caps any wait (Retry-After, backoff) so a run stays 
 MAX_RESPONSE_BYTES = 1 << 20  # a chat completion is a few kB (a judge's verdict: a few hundred bytes)
 MAX_MODEL_CHARS = 200  # a model name as the endpoint returns it, kept in every record
 
-# USD per 1M tokens (prompt, completion), matched by prefix of the model the API returned; the
-# estimate is None when a returned model is not listed. More specific prefixes first.
-PRICES = {"gpt-4o-mini": (0.15, 0.6), "gpt-4o": (2.5, 10.0), "gpt-4.1-mini": (0.4, 1.6), "gpt-4.1": (2.0, 8.0),
+# USD per 1M text tokens (prompt, completion) of the model the API returned: its whole name, or a listed
+# name followed by a snapshot date (gpt-4o-mini-2024-07-18, gpt-35-turbo-0125); never a prefix
+# (gpt-4.1-nano is not gpt-4.1). The estimate is None when a returned model is not listed.
+PRICES = {"gpt-4o": (2.5, 10.0), "gpt-4o-2024-05-13": (5.0, 15.0), "gpt-4o-mini": (0.15, 0.6),
+          "gpt-4o-search-preview": (2.5, 10.0), "gpt-4o-mini-search-preview": (0.15, 0.6),
+          "gpt-4.1": (2.0, 8.0), "gpt-4.1-mini": (0.4, 1.6), "gpt-4.1-nano": (0.1, 0.4),
           "gpt-3.5-turbo": (0.5, 1.5), "gpt-35-turbo": (0.5, 1.5)}
+SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")  # -2024-07-18 (OpenAI), -0125 (older, Azure)
 
 FATAL = {401: "the key was refused", 403: "the key may not use this model", 404: "no such model/deployment or path"}
 NOT_RETRIED = {400, 413, 422}  # about this one request (e.g. a content filter): asking again will not help
@@ -361,7 +366,7 @@ def estimate_cost(tokens: dict[str, Any]) -> float | None:
     """USD for {model as returned: {prompt_tokens, completion_tokens}}; None if a model is unlisted."""
     cost = 0.0
     for name, tok in tokens.items():
-        price = next((p for prefix, p in PRICES.items() if name.startswith(prefix)), None)
+        price = PRICES.get(name) or PRICES.get(SNAPSHOT.sub("", name))
         if price is None:
             return None
         cost += (tok.get("prompt_tokens", 0) * price[0] + tok.get("completion_tokens", 0) * price[1]) / 1e6
