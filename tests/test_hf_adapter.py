@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from harness.cli import main
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ModelLoadError
 from harness.models.adapters import hf as hf_module
 from harness.records import read_records
 from harness.types import FramePolicy, Frames, MediaRef, Request
@@ -213,12 +213,100 @@ def test_a_folder_that_is_not_a_supported_model_exits_2_naming_it(tmp_path, caps
     assert not (tmp_path / "out" / "results.json").exists()
 
 
+def _copy(tiny: dict[str, Path], tmp: Path, kind: str = "qwen2_5_vl") -> Path:
+    return Path(shutil.copytree(tiny[kind], tmp / f"{kind}-copy"))
+
+
+def _config_only(tiny, tmp: Path) -> Path:
+    d = tmp / "config-only"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"model_type": "qwen2_5_vl"}))
+    return d
+
+
+def _without(*names: str):
+    def make(tiny, tmp: Path) -> Path:
+        d = _copy(tiny, tmp)
+        for name in names:
+            (d / name).unlink()
+        return d
+    return make
+
+
+def _missing_shard(tiny, tmp: Path) -> Path:
+    d = _copy(tiny, tmp)
+    (d / "model.safetensors").rename(d / "model-00001-of-00002.safetensors")
+    weight_map = {"a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors"}
+    (d / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    return d
+
+
+def _unknown_processor(tiny, tmp: Path) -> Path:
+    d = _copy(tiny, tmp)
+    (d / "processor_config.json").write_text(json.dumps({"processor_class": "NoSuchProcessor"}))
+    return d
+
+
+@pytest.mark.parametrize("make, message", [
+    (_config_only, ("has no weights (*.safetensors or *.bin); no tokenizer (tokenizer.json, tokenizer.model, "
+                   "vocab.json, vocab.txt or *.tiktoken); no processor config (preprocessor_config.json or "
+                   "processor_config.json)")),
+    (_without("model.safetensors"), "has no weights (*.safetensors or *.bin)"),
+    (_without("tokenizer.json"), "has no tokenizer (tokenizer.json"),
+    (_without("preprocessor_config.json", "processor_config.json"), "has no processor config"),
+    (_missing_shard, "has no weight shards model.safetensors.index.json names (model-00002-of-00002.safetensors)"),
+    (_unknown_processor, ("processor_config.json names processor_class 'NoSuchProcessor', which this transformers "
+                         "does not have")),
+], ids=["config-only", "no-weights", "no-tokenizer", "no-processor-config", "missing-shard", "unknown-processor"])
+def test_an_incomplete_checkpoint_exits_2_naming_it_before_anything_runs(tiny, tmp_path, capsys, make, message):
+    path = make(tiny, tmp_path)
+    out = tmp_path / "out"
+    assert run(out, "--model", "hf", "--model-args", f"path={path},frames_as=images", "--tasks", "mvbench",
+               "--limit", "2") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: hf path={path}: ") and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 2 and "hint:" in err  # one message and its fix
+    assert not out.exists()  # refused by check_args: before the output directory is locked or planned
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "model.safetensors").write_bytes(b"not a safetensors file" * 64),
+     "cannot load the weights (SafetensorError: "),
+    (lambda d: (d / "model.safetensors").write_bytes((d / "model.safetensors").read_bytes()[:200_000]),
+     "cannot load the weights (SafetensorError: "),
+    (lambda d: (d / "tokenizer.json").write_text("{not json"), "cannot load the processor ("),
+    (lambda d: (d / "preprocessor_config.json").write_text("{not json"), "cannot load the processor ("),
+], ids=["garbage-weights", "truncated-weights", "corrupt-tokenizer", "corrupt-preprocessor-config"])
+def test_a_corrupt_checkpoint_exits_2_with_one_message_naming_it(tiny, tmp_path, capsys, damage, message):
+    path = _copy(tiny, tmp_path)
+    damage(path)
+    out = tmp_path / "out"
+    assert run(out, "--model", "hf", "--model-args", f"path={path},frames_as=images", "--tasks", "mvbench",
+               "--limit", "2") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: hf path={path}: {message}") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 2 and "hint:" in err
+    assert not (out / "results.json").exists()
+
+
+def test_a_processor_class_transformers_lacks_is_a_load_error(tiny, tmp_path):
+    path = _unknown_processor(tiny, tmp_path)
+    # AutoProcessor falls back to the bare tokenizer; the adapter says why instead of failing later
+    with pytest.raises(ModelLoadError, match="AutoProcessor gives a .*'NoSuchProcessor', which this transformers"):
+        HF(path=str(path), frames_as="images")
+    # and where the processor is built without its video processor (no torchvision)
+    with pytest.raises(ModelLoadError, match="names processor_class 'NoSuchProcessor'"):
+        hf_module._processor_without_video(path)
+
+
 @pytest.mark.skipif(hf_module.torchvision_usable(), reason="torchvision is usable here: the video path works")
 def test_frames_as_video_is_refused_clearly_without_torchvision(tiny, tmp_path, capsys):
     assert hf_run(tmp_path / "out", tiny["video_llama_3"]) == 2  # frames_as=video is the default
     err = capsys.readouterr().err
-    assert "frames_as=video" in err and "torchvision" in err and "frames_as=images" in err
-    with pytest.raises(ConfigError, match="torchvision"):  # and loading refuses the same way
+    assert err.startswith("error: hf frames_as=video (the default): transformers' video processors need "
+                          f"torchvision; {hf_module.torchvision_problem()}\n  hint: ")
+    assert "frames_as=images" in err and len(err.strip().splitlines()) == 2
+    with pytest.raises(ConfigError, match=r"frames_as=video \(the default\).*torchvision"):  # loading: the same
         HF(path=str(tiny["video_llama_3"]))
 
 
@@ -226,6 +314,7 @@ def test_list_models_shows_hf_and_its_args(capsys):
     assert main(["list", "models"]) == 0
     out = capsys.readouterr().out
     assert "\nhf " in out and "    frames_as " in out and "    path " in out
+    assert "weights, tokenizer, processor config and chat template" in out and "needs torchvision" in out
 
 
 def test_video_metadata_gives_the_harness_timestamps_and_sampling_rate():

@@ -13,15 +13,18 @@ unchanged; any system prompt comes from the model's own chat template.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ModelLoadError
 from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
 from harness.types import FramePolicy, Frames, Request
 
@@ -34,9 +37,16 @@ ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
 FRAMES_AS = ("video", "images")
 # What the outputs depend on besides the weights: configs (json), the chat template, tokenizer models.
 CHECKPOINT_FILES = ("*.safetensors", "*.bin", "*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken")
-TORCHVISION_HINT = ("install the torchvision build that matches your torch (transformers' video processors need "
-                    "it); or frames_as=images: the frames go through the model's image processor, one image each, "
-                    "recorded as a deviation")
+# What a checkpoint folder must hold besides config.json (any of each), checked before anything loads.
+WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "*.model", "vocab.json", "vocab.txt", "*.tiktoken")
+PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
+FOLDER_HINT = ("the folder needs what save_pretrained writes for the model and its processor (from the hub: every "
+               "file of the repository)")
+# What transformers raises for a checkpoint it cannot load (with safetensors' SafetensorError).
+LOAD_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, KeyError, RuntimeError, ImportError)
+TORCHVISION_HINT = ("install the torchvision build made for this torch; or frames_as=images: each frame goes to the "
+                    "model's image processor as one image (recorded as a deviation)")
 
 
 def _number(value: Any, what: str) -> float:
@@ -52,14 +62,76 @@ def _number(value: Any, what: str) -> float:
 def torchvision_usable() -> bool:
     """Whether transformers' video processors can run here: torchvision installed, importable with this
     torch, and seen by transformers."""
+    return torchvision_problem() is None
+
+
+def torchvision_problem() -> str | None:
+    """Why transformers' video processors cannot run here (None: they can)."""
+    import torch
+
     if importlib.util.find_spec("torchvision") is None:
-        return False
+        return "torchvision is not installed"
     try:
         import torchvision  # noqa: F401 - a build for another torch fails here
         from transformers.utils import is_torchvision_available
-    except Exception:  # noqa: BLE001 - any failure to import means: not usable
-        return False
-    return bool(is_torchvision_available())
+    except Exception as e:  # noqa: BLE001 - any failure to import means: not usable
+        return f"torchvision does not load with this torch ({torch.__version__}): {type(e).__name__}: {_one_line(e)}"
+    if not is_torchvision_available():
+        return f"transformers does not find torchvision usable with this torch ({torch.__version__})"
+    return None
+
+
+def video_refusal(problem: str) -> ConfigError:
+    return ConfigError(f"hf frames_as=video (the default): transformers' video processors need torchvision; "
+                       f"{problem}", hint=TORCHVISION_HINT)
+
+
+def _one_line(e: BaseException, limit: int = 400) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def check_files(path: Path) -> None:
+    """The weights (every shard an index names), a tokenizer and a processor config are in the folder,
+    or one ConfigError that names the folder and everything missing."""
+    missing = []
+    index = next((path / name for name in WEIGHT_INDEXES if (path / name).is_file()), None)
+    if index is not None:
+        try:
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"hf path={path}: {index.name} cannot be read ({type(e).__name__}: {_one_line(e)})",
+                              hint=FOLDER_HINT) from None
+        absent = [str(shard) for shard in shards if not (path / str(shard)).is_file()]
+        if absent:
+            shown = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+            missing.append(f"weight shards {index.name} names ({shown})")
+    elif not any(path.glob("*.safetensors")) and not [f for f in path.glob("*.bin") if f.name != "training_args.bin"]:
+        missing.append("weights (*.safetensors or *.bin)")
+    if not any(any(path.glob(pattern)) for pattern in TOKENIZER_FILES):
+        missing.append("tokenizer (tokenizer.json, tokenizer.model, vocab.json, vocab.txt or *.tiktoken)")
+    if not any((path / name).is_file() for name in PROCESSOR_FILES):
+        missing.append("processor config (preprocessor_config.json or processor_config.json)")
+    if missing:
+        raise ConfigError(f"hf path={path}: this checkpoint folder has no " + "; no ".join(missing), hint=FOLDER_HINT)
+
+
+@contextmanager
+def loading(path: Path, what: str) -> Iterator[None]:
+    """What transformers (or safetensors) raises for a checkpoint it cannot load becomes one
+    ModelLoadError that names the folder and the part: the CLI prints it, exit 2, no traceback."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (*LOAD_ERRORS, SafetensorError) as e:
+        reason = _one_line(e)
+        hint = ("free memory on the device, or use a smaller dtype (bf16) or another device"
+                if "out of memory" in reason.lower() else
+                FOLDER_HINT + ", and a transformers that supports this model (this one: "
+                + importlib.metadata.version("transformers") + ")")
+        raise ModelLoadError(f"hf path={path}: cannot load the {what} ({type(e).__name__}: {reason})",
+                             hint=hint) from e
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -201,16 +273,18 @@ def video_metadata(frames: Frames) -> dict[str, Any]:
 class HFAdapter(ModelAdapter):
     name = "hf"
     model_args: ClassVar[dict[str, str]] = {
-        "path": "checkpoint folder (required): config.json, weights, processor and chat template",
+        "path": "checkpoint folder (required): config.json, weights, tokenizer, processor config and chat template",
         "dtype": "bf16, fp16 or fp32 (default: bf16 on a GPU, fp32 on a CPU)",
         "device": "cuda, cuda:N or cpu (default: cuda when visible)",
-        "batch_size": "requests per generate call (default 1; left-padded, outputs equal batch 1's)",
+        "batch_size": "requests per generate call (default 1; left-padded: in fp32 outputs equal batch 1's, in "
+                      "bf16/fp16 a near-tie may go the other way)",
         "attn": "auto, sdpa, eager or flash_attention_2 (default auto: transformers' choice)",
         "num_frames": "frames per video, uniform (default: the task's frame policy)",
         "fps": "frames per second instead of num_frames (bounded by min_frames, max_frames)",
         "min_frames": "with fps: at least this many frames (default 1)",
         "max_frames": "with fps: at most this many frames (default 256)",
-        "frames_as": "video (default: the model's video processor) or images (one image per frame; a deviation)",
+        "frames_as": "video (default: the model's video processor; needs torchvision) or images (one image per "
+                     "frame, no torchvision needed; a deviation)",
     }
 
     def __init__(self, **args: Any):
@@ -220,19 +294,26 @@ class HFAdapter(ModelAdapter):
         s = Settings.resolve(args)
         config = read_config(s.path)
         model_class_name(s.path, config)
+        check_files(s.path)
         self.settings, self.args, self.batch_size = s, s.args, s.batch_size
-        self.processor = load_processor(s.path, s.frames_as)
+        with loading(s.path, "processor"):
+            self.processor = load_processor(s.path, s.frames_as)
         if s.frames_as == "video" and getattr(self.processor, "video_processor", None) is None:
             raise ConfigError(f"hf path={s.path}: this model's processor ({type(self.processor).__name__}) takes no "
                               "video", hint="frames_as=images gives it the frames as images (a deviation)")
         tok = self.processor.tokenizer
         tok.padding_side = "left"  # generation continues every row from its last token
         if tok.pad_token is None:  # batches need one; the mask keeps it out of attention
+            if tok.eos_token is None:
+                raise ModelLoadError(f"hf path={s.path}: the tokenizer has neither a pad nor an eos token",
+                                     hint="batches are padded: give tokenizer_config.json a pad_token")
             tok.pad_token = tok.eos_token
         load: dict[str, Any] = {"dtype": getattr(torch, s.dtype)}
         if s.attn != "auto":
             load["attn_implementation"] = s.attn
-        self.model = transformers.AutoModelForImageTextToText.from_pretrained(str(s.path), **load).to(s.device).eval()
+        with loading(s.path, "weights"):
+            model = transformers.AutoModelForImageTextToText.from_pretrained(str(s.path), **load)
+            self.model = model.to(s.device).eval()
         self._checkpoint_dtype = checkpoint_dtype(config)
         self._fp = s.fingerprint()
 
@@ -242,6 +323,13 @@ class HFAdapter(ModelAdapter):
         device, the attention implementation and frames_as=video need present, before anything loads."""
         s = Settings.resolve(args)
         model_class_name(s.path, read_config(s.path))
+        check_files(s.path)
+        declared = declared_processor(s.path)
+        with loading(s.path, "processor class"):
+            unknown = declared is not None and _processor_class(declared[1]) is None
+        if declared and unknown:
+            raise ConfigError(f"hf path={s.path}: {declared[0]} names processor_class {declared[1]!r}, which this "
+                              "transformers does not have", hint=newer_transformers_hint())
         if s.device.startswith("cuda"):
             import torch
 
@@ -251,9 +339,8 @@ class HFAdapter(ModelAdapter):
         if s.attn == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
             raise ConfigError("hf attn=flash_attention_2: flash-attn is not installed",
                               hint='pip install -e ".[gpu]", or use attn=sdpa')
-        if s.frames_as == "video" and not torchvision_usable():
-            raise ConfigError("hf frames_as=video: transformers' video processors need torchvision, which is not "
-                              "usable here", hint=TORCHVISION_HINT)
+        if s.frames_as == "video" and (problem := torchvision_problem()):
+            raise video_refusal(problem)
 
     @classmethod
     def describe(cls, **args: Any) -> ModelDescription:
@@ -328,21 +415,52 @@ def load_processor(path: Path, frames_as: str) -> Any:
     """AutoProcessor, or, where torchvision is missing and frames go as images, the same processor
     class built from the checkpoint's files with its video processor left out."""
     import transformers
+    from transformers.processing_utils import ProcessorMixin
 
     try:
-        return transformers.AutoProcessor.from_pretrained(str(path))
+        processor = transformers.AutoProcessor.from_pretrained(str(path))
     except ImportError as e:
         if "torchvision" not in str(e).lower():
             raise
         if frames_as == "video":
-            raise ConfigError("hf frames_as=video: this model's video processor needs torchvision, which is not "
-                              "usable here", hint=TORCHVISION_HINT) from None
-    return _processor_without_video(path)
+            raise video_refusal(torchvision_problem() or f"loading it failed ({_one_line(e)})") from None
+        processor = _processor_without_video(path)
+    if not isinstance(processor, ProcessorMixin) or getattr(processor, "tokenizer", None) is None:
+        # AutoProcessor falls back to a bare tokenizer or image processor when it finds no processor class
+        declared = declared_processor(path)
+        why = (f": {declared[0]} names processor_class {declared[1]!r}, which this transformers does not have"
+               if declared and _processor_class(declared[1]) is None else "")
+        raise ModelLoadError(f"hf path={path}: AutoProcessor gives a {type(processor).__name__}, not a multimodal "
+                             f"processor with a tokenizer{why}", hint=newer_transformers_hint() if why else FOLDER_HINT)
+    return processor
+
+
+def newer_transformers_hint() -> str:
+    return (f"a transformers that has it (this one: {importlib.metadata.version('transformers')}), or the model's "
+            "transformers-native conversion")
+
+
+def declared_processor(path: Path) -> tuple[str, str] | None:
+    """The processor class the checkpoint's files name, and the file that names it."""
+    for name in ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json"):
+        try:
+            found = json.loads((path / name).read_text()).get("processor_class")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if found:
+            return name, str(found)
+    return None
+
+
+def _processor_class(name: str) -> Any:
+    from transformers.models.auto.processing_auto import processor_class_from_name
+
+    return processor_class_from_name(name)
 
 
 def _processor_without_video(path: Path) -> Any:
     from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING, processor_class_from_name
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING
     from transformers.video_processing_utils import VideoProcessorMixin
 
     class NoVideoProcessor(VideoProcessorMixin):
@@ -351,16 +469,13 @@ def _processor_without_video(path: Path) -> Any:
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             raise ConfigError("this processor's video processor needs torchvision", hint=TORCHVISION_HINT)
 
-    cls = None
-    for name in ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json"):
-        try:
-            found = json.loads((path / name).read_text()).get("processor_class")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if found:
-            cls = processor_class_from_name(found)
-            break
-    if cls is None:
+    declared = declared_processor(path)
+    if declared:
+        cls = _processor_class(declared[1])
+        if cls is None:
+            raise ModelLoadError(f"hf path={path}: {declared[0]} names processor_class {declared[1]!r}, which this "
+                                 "transformers does not have", hint=newer_transformers_hint())
+    else:
         cls = PROCESSOR_MAPPING[type(AutoConfig.from_pretrained(str(path)))]
     parts = []
     for attr in cls.get_attributes():
