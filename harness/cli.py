@@ -114,10 +114,12 @@ def _transient_hint(task: dict[str, Any]) -> str:
 
 
 def _model_transient_hint(task: dict[str, Any]) -> str:
-    """What to do about samples the model's endpoint failed: a rerun of the same command computes them again."""
+    """What to do about samples the model's endpoint failed, or that ran out of memory: a rerun
+    computes them again."""
     n = task.get("n_errors_transient") or 0
-    return (f"; {n} failed on the model endpoint (marked transient): rerun the same `harness run` command when it "
-            f"answers again, it computes only those") if n else ""
+    return (f"; {n} failed on the model endpoint or ran out of memory (marked transient): rerun the same "
+            f"`harness run` command when the endpoint answers again (out of memory: with a smaller batch_size), "
+            f"it computes only those") if n else ""
 
 
 def model_notices(results: dict[str, Any]) -> list[str]:

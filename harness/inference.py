@@ -7,6 +7,8 @@ at once: that file is the resume point.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -125,9 +127,29 @@ def _generate_isolated(model: ModelAdapter, groups: list[list[Request]]) -> list
     except ModelError:  # configuration (a refused key, an unknown model): every sample would fail alike
         raise
     except Exception as batch_error:  # noqa: BLE001 - retried per sample; a lone failure becomes that sample's error
+        oom = out_of_memory(batch_error)
+        if oom:
+            _release_cuda_cache()  # what the failed batch held, before its samples are tried alone
         if len(groups) == 1:
-            return [Outcome(error=f"{GENERATION_FAILED}{type(batch_error).__name__}: {batch_error}")]
+            # out of memory even alone: a property of these settings (batch size, attention, frames, the
+            # GPU), not of the sample, and batch size and attention are not in the resume key: transient,
+            # so a rerun with smaller settings computes it again
+            return [Outcome(error=f"{GENERATION_FAILED}{type(batch_error).__name__}: {batch_error}", transient=oom)]
         return [r for g in groups for r in _generate_isolated(model, [g])]
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether generate() failed for want of memory: torch.cuda.OutOfMemoryError (matched by name: the
+    core never imports torch), a RuntimeError saying "out of memory" (ROCm, older torch), MemoryError."""
+    return (isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError"
+            or (isinstance(error, RuntimeError) and "out of memory" in str(error).lower()))
+
+
+def _release_cuda_cache() -> None:
+    torch = sys.modules.get("torch")  # only an adapter that uses torch has imported it
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            torch.cuda.empty_cache()
 
 
 def run_shard(task: Task, model: ModelAdapter, items: list[tuple[Sample, str]], policy: FramePolicy,

@@ -170,7 +170,8 @@ class SampleRecord(TypedDict, total=False):
     extra_predictions: list[str] | None  # answers to Task.extra_prompts, in order
     error: str | None  # why there is no prediction (bad annotation, bad video, failed generation)
     # present (true) only when `error` is a failure of the model's endpoint (HTTP 429/5xx after retries,
-    # a timeout, the circuit breaker), not of this sample: a rerun computes the sample again
+    # a timeout, the circuit breaker) or generation out of memory even alone, not of this sample: a
+    # rerun computes the sample again (after out of memory: with smaller settings, e.g. batch_size)
     transient: bool
     # present only for adapters that count (`openai`): what this sample's requests cost, summed
     # (requests, retries, prompt_tokens, completion_tokens, truncated; model: as the endpoint

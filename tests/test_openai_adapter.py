@@ -227,7 +227,7 @@ def test_endpoint_failures_are_sample_errors_and_a_rerun_computes_only_those(fau
         failed = [r for r in records if r["error"]]
         assert len(failed) == 3 and all(r.get("transient") is True and r["prediction"] is None for r in failed)
         assert all(reason in r["error"] and "(after 2 attempts)" in r["error"] for r in failed), failed[0]["error"]
-        assert "3 failed on the model endpoint (marked transient): rerun the same `harness run` command" in err
+        assert "3 failed on the model endpoint or ran out of memory (marked transient): rerun the same `harness run`" in err
         usage = json.loads((out / "results.json").read_text())["tasks"]["mvbench"]["model_usage"]
         assert usage["requests"] == 3 + 6 and usage["retries"] == 3 and usage["failed_transient"] == 3
         assert usage["failure_reasons"] == {reason.split(" (")[0]: 3} and usage["prompt_tokens"] == 150

@@ -129,3 +129,44 @@ def test_every_departure_from_the_official_protocol_is_recorded_and_footnoted(tm
     table = (tmp_path / "b" / "results.md").read_text()
     assert "| toy [1,2,3]" in table
     assert "[3] deviation from videollama2@c0bb03a: generation max_new_tokens=32" in table
+
+
+class OutOfMemoryError(RuntimeError):
+    """What torch.cuda.OutOfMemoryError is to the runner: a RuntimeError of that name (no torch here)."""
+
+
+class RunsOutOfMemory(HashAdapter):
+    """Runs out of memory on any batch holding sample q00003 (even alone), unless `roomy`: as a long
+    video does at one batch_size and frame count, and not at smaller ones (same fingerprint)."""
+
+    def __init__(self, error: BaseException | None = None, roomy: bool = False):
+        super().__init__(batch_size=4)
+        self.error, self.roomy = error, roomy
+
+    def generate(self, requests):
+        if not self.roomy and any(r.sample_id == "q00003" for r in requests):
+            raise self.error
+        return super().generate(requests)
+
+
+@pytest.mark.parametrize("error", [OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"),
+                                   RuntimeError("HIP out of memory"), MemoryError()], ids=["cuda", "message", "host"])
+def test_out_of_memory_at_batch_1_is_a_transient_error_a_rerun_with_room_computes(error, tmp_path):
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 8}}, progress=False)
+    res = evaluate(RunsOutOfMemory(error), [TOY], cfg)
+    rec = {r["id"]: r for r in read_records(tmp_path / "out" / "samples" / "toy.jsonl")}["q00003"]
+    assert rec["error"].startswith(f"generation failed: {type(error).__name__}") and rec["transient"] is True
+    assert res["tasks"]["toy"]["n_errors"] == 1 and res["tasks"]["toy"]["n_errors_transient"] == 1
+    roomy = RunsOutOfMemory(roomy=True)  # e.g. a smaller batch_size, which the resume key does not cover
+    res = evaluate(roomy, [TOY], cfg)
+    assert roomy.calls == 1 and res["tasks"]["toy"]["n_errors"] == 0
+
+
+def test_any_other_generate_exception_at_batch_1_stays_a_final_error(tmp_path):
+    cfg = RunConfig(output_dir=tmp_path / "out", task_options={"toy": {"n": 8}}, progress=False, max_error_rate=1)
+    evaluate(RunsOutOfMemory(ValueError("bad input")), [TOY], cfg)
+    rec = {r["id"]: r for r in read_records(tmp_path / "out" / "samples" / "toy.jsonl")}["q00003"]
+    assert rec["error"] == "generation failed: ValueError: bad input" and "transient" not in rec
+    again = RunsOutOfMemory(roomy=True)
+    evaluate(again, [TOY], cfg)
+    assert again.calls == 0
