@@ -255,9 +255,12 @@ def _unknown_processor(tiny, tmp: Path) -> Path:
     (_without("tokenizer.json"), "has no tokenizer (tokenizer.json"),
     (_without("preprocessor_config.json", "processor_config.json"), "has no processor config"),
     (_missing_shard, "has no weight shards model.safetensors.index.json names (model-00002-of-00002.safetensors)"),
+    (lambda tiny, tmp: _copy(tiny, tmp).joinpath("generation_config.json").write_text("{not json") and tmp /
+     "qwen2_5_vl-copy", "cannot load the generation config (OSError: "),
     (_unknown_processor, ("processor_config.json names processor_class 'NoSuchProcessor', which this transformers "
                          "does not have")),
-], ids=["config-only", "no-weights", "no-tokenizer", "no-processor-config", "missing-shard", "unknown-processor"])
+], ids=["config-only", "no-weights", "no-tokenizer", "no-processor-config", "missing-shard", "corrupt-generation-config",
+                                "unknown-processor"])
 def test_an_incomplete_checkpoint_exits_2_naming_it_before_anything_runs(tiny, tmp_path, capsys, make, message):
     path = make(tiny, tmp_path)
     out = tmp_path / "out"
@@ -297,6 +300,57 @@ def test_a_processor_class_transformers_lacks_is_a_load_error(tiny, tmp_path):
     # and where the processor is built without its video processor (no torchvision)
     with pytest.raises(ModelLoadError, match="names processor_class 'NoSuchProcessor'"):
         hf_module._processor_without_video(path)
+
+
+# -- decoding: the task's settings, not the checkpoint's generation_config.json --------------------------
+def test_the_checkpoints_generation_config_does_not_change_decoding(tiny, tmp_path):
+    """Greedy output with a generation_config.json asking for sampling, a repetition penalty and beam
+    search equals the same checkpoint's without the file; info() records what was left out."""
+    plain = _copy(tiny, tmp_path)
+    (plain / "generation_config.json").unlink()
+    asking = Path(shutil.copytree(plain, tmp_path / "asking"))
+    (asking / "generation_config.json").write_text(
+        json.dumps({"do_sample": True, "repetition_penalty": 1.5, "num_beams": 2}))
+    gen = {"do_sample": False, "max_new_tokens": 8}
+    reqs = [Request("v1", "what colour is the circle ?", frames(2, 1), "video", gen),
+            Request("t1", "how many shapes are there ?", None, "text", gen),
+            Request("t2", "is there a red star ? what colour is the circle ?", None, "text", gen)]
+    a, b = HF(path=str(plain), frames_as="images"), HF(path=str(asking), frames_as="images")
+    assert b.generate(reqs) == a.generate(reqs)
+    ignored = {"do_sample": True, "num_beams": 2, "repetition_penalty": 1.5}
+    assert b.info()["generation_config_ignored"] == ignored and a.info()["generation_config_ignored"] == {}
+    described = HF.describe(path=str(asking), frames_as="images").info
+    assert described["generation_config_ignored"] == ignored == {k: b.info()[k] for k in described}[
+        "generation_config_ignored"]
+    # the special token ids still apply: the model config's, as the file gives none
+    assert b.model.generation_config.eos_token_id == a.model.generation_config.eos_token_id is not None
+
+
+def test_sampling_without_settings_is_plain_sampling_not_the_checkpoints(tiny, tmp_path):
+    """Qwen2.5-VL's generation_config.json: with do_sample=true and nothing else, its temperature 0.1,
+    top_p 0.001 and top_k 1 would make sampling greedy in effect."""
+    path = _copy(tiny, tmp_path)
+    qwen_like = {"do_sample": True, "temperature": 0.1, "top_p": 0.001, "top_k": 1, "repetition_penalty": 1.05,
+                 "eos_token_id": 3, "pad_token_id": 1}
+    (path / "generation_config.json").write_text(json.dumps(qwen_like))
+    adapter = HF(path=str(path), frames_as="images")
+    assert adapter.info()["generation_config_ignored"] == {"do_sample": True, "repetition_penalty": 1.05,
+                                                           "temperature": 0.1, "top_k": 1, "top_p": 0.001}
+    seen = {}
+
+    def capture(**kwargs):
+        config, _ = adapter.model._prepare_generation_config(None, **kwargs)
+        seen.update(temperature=config.temperature, top_p=config.top_p, top_k=config.top_k,
+                    repetition_penalty=config.repetition_penalty, eos=config.eos_token_id, pad=config.pad_token_id)
+        raise RuntimeError("captured")
+
+    req = Request("s", "what colour is the circle ?", None, "text", {"do_sample": True, "max_new_tokens": 3})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(adapter.model, "generate", lambda **kw: capture(**{k: v for k, v in kw.items() if k not in (
+            "input_ids", "attention_mask")}))
+        with pytest.raises(RuntimeError, match="captured"):
+            adapter.generate([req])
+    assert seen == {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "repetition_penalty": 1.0, "eos": 3, "pad": 1}
 
 
 @pytest.mark.skipif(hf_module.torchvision_usable(), reason="torchvision is usable here: the video path works")

@@ -8,6 +8,12 @@ so the processor neither re-samples them nor invents timestamps. `frames_as=imag
 image processor instead, one image part each (for a machine without torchvision, which transformers'
 video processors need; recorded as a deviation). The task's instruction is the user turn's text,
 unchanged; any system prompt comes from the model's own chat template.
+
+Decoding is the task's (its gen_kwargs, then --gen-kwargs): a benchmark's protocol, not the model's
+recommended settings. Of the checkpoint's generation_config.json only the special token ids and the
+length limits apply; whatever else it asks for (Qwen2.5-VL: repetition_penalty 1.05, and for sampling
+temperature 0.1, top_p 0.001) is left out and recorded in info() as `generation_config_ignored`.
+Unset sampling settings are neutral: temperature 1, top_p 1, no top-k filter.
 """
 
 from __future__ import annotations
@@ -45,6 +51,19 @@ FOLDER_HINT = ("the folder needs what save_pretrained writes for the model and i
                "file of the repository)")
 # What transformers raises for a checkpoint it cannot load (with safetensors' SafetensorError).
 LOAD_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, KeyError, RuntimeError, ImportError)
+# The checkpoint's generation settings that apply: special token ids, length limits, the cache. The rest
+# of its generation_config.json is the model's recommendation, not the benchmark's protocol.
+GENERATION_KEPT = ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "max_length",
+                   "max_new_tokens", "use_cache", "cache_implementation", "cache_config")
+# What generate() applies where the task sets nothing: a checkpoint's value equal to it changes nothing.
+GENERATION_NEUTRAL: dict[str, Any] = {
+    "do_sample": False, "num_beams": 1, "num_beam_groups": 1, "temperature": 1.0, "top_k": 0, "top_p": 1.0,
+    "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0, "repetition_penalty": 1.0,
+    "encoder_repetition_penalty": 1.0, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0, "min_length": 0, "min_new_tokens": 0, "early_stopping": False,
+    "diversity_penalty": 0.0, "num_return_sequences": 1, "output_attentions": False, "output_hidden_states": False,
+    "output_scores": False, "output_logits": False, "return_dict_in_generate": False, "remove_invalid_values": False,
+    "renormalize_logits": False}
 TORCHVISION_HINT = ("install the torchvision build made for this torch; or frames_as=images: each frame goes to the "
                     "model's image processor as one image (recorded as a deviation)")
 
@@ -132,6 +151,31 @@ def loading(path: Path, what: str) -> Iterator[None]:
                 + importlib.metadata.version("transformers") + ")")
         raise ModelLoadError(f"hf path={path}: cannot load the {what} ({type(e).__name__}: {reason})",
                              hint=hint) from e
+
+
+def checkpoint_generation_config(path: Path) -> dict[str, Any]:
+    """The generation settings transformers loads with the model: generation_config.json, else those
+    config.json gives (as from_pretrained does); every attribute, None where unset."""
+    from transformers import GenerationConfig
+
+    with loading(path, "generation config"):
+        if (path / "generation_config.json").is_file():
+            config = GenerationConfig.from_pretrained(str(path))
+        else:
+            config = GenerationConfig.from_pretrained(str(path), config_file_name="config.json",
+                                                      _from_model_config=True)
+    return config.to_dict()
+
+
+def generation_ignored(settings: dict[str, Any]) -> dict[str, Any]:
+    """What the checkpoint's generation settings ask for that generate() does not apply: every decoding
+    setting it gives, besides the kept ones and those equal to the neutral default."""
+    from transformers import GenerationConfig
+
+    known = GenerationConfig().to_dict()
+    return {k: v for k, v in sorted(settings.items())
+            if k in known and not k.startswith("_") and k != "transformers_version" and k not in GENERATION_KEPT
+            and v is not None and GENERATION_NEUTRAL.get(k, object()) != v}
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -296,6 +340,8 @@ class HFAdapter(ModelAdapter):
         model_class_name(s.path, config)
         check_files(s.path)
         self.settings, self.args, self.batch_size = s, s.args, s.batch_size
+        generation = checkpoint_generation_config(s.path)
+        self._generation_ignored = generation_ignored(generation)
         with loading(s.path, "processor"):
             self.processor = load_processor(s.path, s.frames_as)
         if s.frames_as == "video" and getattr(self.processor, "video_processor", None) is None:
@@ -314,8 +360,18 @@ class HFAdapter(ModelAdapter):
         with loading(s.path, "weights"):
             model = transformers.AutoModelForImageTextToText.from_pretrained(str(s.path), **load)
             self.model = model.to(s.device).eval()
+        self.model.generation_config = self._neutral_generation_config(generation)
         self._checkpoint_dtype = checkpoint_dtype(config)
         self._fp = s.fingerprint()
+
+    def _neutral_generation_config(self, checkpoint: dict[str, Any]) -> Any:
+        """The checkpoint's special token ids (from its generation config, else its model config) and
+        length limits, nothing else: every decoding setting is the task's, or transformers' neutral one."""
+        from transformers import GenerationConfig
+
+        from_model = GenerationConfig.from_model_config(self.model.config).to_dict()
+        kept = {k: checkpoint.get(k) if checkpoint.get(k) is not None else from_model.get(k) for k in GENERATION_KEPT}
+        return GenerationConfig(**{k: v for k, v in kept.items() if v is not None})
 
     @classmethod
     def check_args(cls, **args: Any) -> None:
@@ -330,6 +386,7 @@ class HFAdapter(ModelAdapter):
         if declared and unknown:
             raise ConfigError(f"hf path={s.path}: {declared[0]} names processor_class {declared[1]!r}, which this "
                               "transformers does not have", hint=newer_transformers_hint())
+        checkpoint_generation_config(s.path)  # readable
         if s.device.startswith("cuda"):
             import torch
 
@@ -349,7 +406,8 @@ class HFAdapter(ModelAdapter):
         s = Settings.resolve(args)
         config = read_config(s.path)
         info = {"model_type": config.get("model_type"), "class": model_class_name(s.path, config), "dtype": s.dtype,
-                "device": s.device, "frames_as": s.frames_as}
+                "device": s.device, "frames_as": s.frames_as,
+                "generation_config_ignored": generation_ignored(checkpoint_generation_config(s.path))}
         return ModelDescription(cls.name, s.args, s.fingerprint(), s.policy, s.deviations(checkpoint_dtype(config)),
                                 info, s.batch_size)
 
@@ -366,7 +424,8 @@ class HFAdapter(ModelAdapter):
         return {"model_type": self.model.config.model_type, "class": type(self.model).__name__,
                 "dtype": str(self.model.dtype).replace("torch.", ""), "device": str(self.model.device),
                 "frames_as": self.settings.frames_as, "attn_implementation": self.model.config._attn_implementation,
-                "params": sum(p.numel() for p in self.model.parameters())}
+                "params": sum(p.numel() for p in self.model.parameters()),
+                "generation_config_ignored": dict(self._generation_ignored)}
 
     def inputs(self, requests: list[Request]) -> Any:
         """The batch as the processor makes it: each request one user turn through the model's chat
@@ -395,9 +454,10 @@ class HFAdapter(ModelAdapter):
         seed = gen.pop("seed", None)  # not a generate() argument: it seeds sampling
         gen.setdefault("do_sample", False)
         if gen["do_sample"]:
+            gen.setdefault("top_k", 0)  # unset: no top-k filter (transformers' own default would be 50)
             if seed is not None:
                 torch.manual_seed(int(seed))
-        else:  # greedy: no sampling settings from the checkpoint's generation_config.json either
+        else:  # greedy: sampling settings (a task's temperature=0) mean nothing
             gen.update(temperature=None, top_p=None, top_k=None)
         inputs = self.inputs(requests).to(self.model.device)
         for key in inputs:  # pixels in the weights' dtype; other floats (Qwen's seconds per grid) stay exact
