@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.chat import retry_after
 from harness.cli import main
 from harness.errors import ConfigError, JudgeError
 from harness.judge import MAX_FIELD_CHARS, TEMPLATE_DIR, Judge, JudgeConfig, JudgeItem, load_template, parse_verdict
-from harness.judge.client import retry_after
 from tests.judge_server import FAULTS, JudgeServer
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"

@@ -31,7 +31,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ..chat.endpoint import Completion
-from ..chat.session import KEPT_FAILING, Session, run_sync
+from ..chat.session import KEPT_FAILING, Session, failure_category, run_sync
 from ..errors import JudgeError
 from .config import JudgeConfig
 from .parse import TEMPLATE_DIR, Template, load_template, parse_verdict
@@ -110,7 +110,7 @@ class Judge:
                 continue
             hit = self.cache.get(key)
             if hit is not None and (hit.get("data") is not None or not self.config.retry_unscored):
-                done[key] = Verdict(hit.get("data"), self._clean(hit.get("reason")), self._clean(hit.get("model")),
+                done[key] = Verdict(hit.get("data"), self.session.clean(hit.get("reason")), self.session.clean(hit.get("model")),
                                     True, hit.get("usage") or {}, hit.get("template_hash"))
             else:
                 todo[key] = item
@@ -131,7 +131,7 @@ class Judge:
             if v.model:
                 self._models[v.model] += 1
             if v.data is None:
-                self._reasons[_category(v.reason)] += 1
+                self._reasons[failure_category(v.reason)] += 1
             out.append(v)
         return out
 
@@ -168,12 +168,12 @@ class Judge:
             data, problem = parse_verdict(answer.text, t.schema)
             if data is not None:
                 return data, None
-            return None, f"unparseable answer: {problem}; got {self._clean(str(answer.text))[:80]!r}"
+            return None, f"unparseable answer: {problem}; got {self.session.clean(str(answer.text))[:80]!r}"
 
         out = await self.session.ask(self._body(t.messages(item.fields)), accept, self.config.model)
         if out.ok:
             return Verdict(out.value, None, out.model, False, out.usage, t.hash)
-        return Verdict(None, self._clean(out.reason), out.model, False, out.usage, t.hash, out.transient)
+        return Verdict(None, self.session.clean(out.reason), out.model, False, out.usage, t.hash, out.transient)
 
     def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         """The request: the seed's fields (eval_video_oqa_*.py), with our sampling settings."""
@@ -183,10 +183,6 @@ class Judge:
         if c.top_p is not None:
             body["top_p"] = c.top_p
         return body
-
-    def _clean(self, text: Any) -> Any:
-        """A string from the endpoint as it may be kept: redacted (None stays None)."""
-        return self.provider.redact(text) if isinstance(text, str) else text
 
     def substituted(self) -> list[str]:
         """Models the endpoint answered with other than the one asked for: a snapshot behind an
@@ -212,11 +208,3 @@ class Judge:
         s["substituted"] = self.substituted()
         s["templates"] = {name: t.hash for name, t in sorted(self._templates.items())}
         return s
-
-
-def _category(reason: str | None) -> str:
-    """The kind of an unscored reason, as stats count them: its head, without the details."""
-    head = reason or "?"
-    for cut in (":", ";", " (after", ", Retry-After"):
-        head = head.split(cut)[0]
-    return head

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..chat.endpoint import MAX_MODEL_CHARS, MAX_RESPONSE_BYTES, MAX_WAIT, ChatError, Completion
+from ..chat.endpoint import ChatError, Completion
 
 if TYPE_CHECKING:
     from .config import JudgeConfig
 
 # The shared chat layer's pieces, under the judge's names (ProviderError is harness.chat.ChatError).
 ProviderError = ChatError
-__all__ = ["MAX_MODEL_CHARS", "MAX_RESPONSE_BYTES", "MAX_WAIT", "PROVIDERS", "Completion", "JudgeProvider",
-           "ProviderError", "provider_for"]
+__all__ = ["PROVIDERS", "Completion", "JudgeProvider", "ProviderError", "provider_for"]
 
 
 class JudgeProvider:
