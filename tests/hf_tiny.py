@@ -73,8 +73,9 @@ LLAVA_OV_TEMPLATE = (
 SAMPLES = {"do_sample_frames": True, "num_frames": 4}
 
 
-def build_tokenizer(specials: list[str], template: str, **tokens: Any) -> Any:
-    """A word-level fast tokenizer over the demo vocabulary, with `specials` as special tokens."""
+def build_tokenizer(specials: list[str], template: str, pad: bool = True, **tokens: Any) -> Any:
+    """A word-level fast tokenizer over the demo vocabulary, with `specials` as special tokens; `pad`
+    False: no pad token (as LLaMA-based checkpoints ship theirs)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -87,8 +88,10 @@ def build_tokenizer(specials: list[str], template: str, **tokens: Any) -> Any:
         vocab.setdefault(w, len(vocab))
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<|endoftext|>",
-                                   eos_token="<|im_end|>", additional_special_tokens=specials[1:], **tokens)
+    if pad:
+        tokens["pad_token"] = "<|endoftext|>"
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<|im_end|>",
+                                   additional_special_tokens=specials[1:], **tokens)
     fast.chat_template = template
     return fast
 
@@ -97,7 +100,7 @@ def _text_config(vocab_size: int, tok: Any, **extra: Any) -> dict[str, Any]:
     return dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
                 bos_token_id=None, eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
-                pad_token_id=tok.convert_tokens_to_ids("<|endoftext|>"), initializer_range=0.2, **extra)
+                pad_token_id=tok.pad_token_id, initializer_range=0.2, **extra)
 
 
 def _video_processor(cls_name: str, **kwargs: Any) -> Any:
@@ -122,10 +125,10 @@ class _ConfigOnly:
             json.dumps({**self.kwargs, "video_processor_type": self.cls_name}, indent=2))
 
 
-def _qwen2_5_vl(seed: int) -> tuple[Any, Any, Any, Any]:
+def _qwen2_5_vl(seed: int, pad: bool = True) -> tuple[Any, Any, Any, Any]:
     import transformers
 
-    tok = build_tokenizer(QWEN_SPECIALS, QWEN_TEMPLATE)
+    tok = build_tokenizer(QWEN_SPECIALS, QWEN_TEMPLATE, pad)
     ids = {t: tok.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
     text = _text_config(len(tok), tok, rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
                                                         "mrope_section": [2, 3, 3]})
@@ -142,10 +145,10 @@ def _qwen2_5_vl(seed: int) -> tuple[Any, Any, Any, Any]:
     return config, tok, image, video
 
 
-def _video_llama_3(seed: int) -> tuple[Any, Any, Any, Any]:
+def _video_llama_3(seed: int, pad: bool = True) -> tuple[Any, Any, Any, Any]:
     import transformers
 
-    tok = build_tokenizer(QWEN_SPECIALS, VIDEOLLAMA3_TEMPLATE)
+    tok = build_tokenizer(QWEN_SPECIALS, VIDEOLLAMA3_TEMPLATE, pad)
     text = _text_config(len(tok), tok, model_type="qwen2")
     vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, patch_size=14,
                   initializer_range=0.2)
@@ -158,10 +161,10 @@ def _video_llama_3(seed: int) -> tuple[Any, Any, Any, Any]:
     return config, tok, image, video
 
 
-def _llava_onevision(seed: int) -> tuple[Any, Any, Any, Any]:
+def _llava_onevision(seed: int, pad: bool = True) -> tuple[Any, Any, Any, Any]:
     import transformers
 
-    tok = build_tokenizer(LLAVA_SPECIALS, LLAVA_OV_TEMPLATE)
+    tok = build_tokenizer(LLAVA_SPECIALS, LLAVA_OV_TEMPLATE, pad)
     text = _text_config(len(tok), tok, model_type="qwen2")
     vision = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                   num_attention_heads=2, patch_size=14, image_size=28, vision_use_head=False)
@@ -177,11 +180,11 @@ def _llava_onevision(seed: int) -> tuple[Any, Any, Any, Any]:
     return config, tok, image, video
 
 
-def _llava(seed: int) -> tuple[Any, Any, Any, None]:
+def _llava(seed: int, pad: bool = True) -> tuple[Any, Any, Any, None]:
     """LLaVA-1.5's architecture: an image-only model (its processor has no video processor)."""
     import transformers
 
-    tok = build_tokenizer(LLAVA_SPECIALS, LLAVA_OV_TEMPLATE)
+    tok = build_tokenizer(LLAVA_SPECIALS, LLAVA_OV_TEMPLATE, pad)
     text = _text_config(len(tok), tok, model_type="qwen2")
     vision = dict(model_type="clip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                   num_attention_heads=2, patch_size=14, image_size=28, projection_dim=32)
@@ -204,12 +207,13 @@ PROCESSOR_ARGS = {"llava_onevision": {"num_image_tokens": 4, "vision_feature_sel
                             "num_additional_image_tokens": 1}}
 
 
-def build(kind: str, out: Path, seed: int = 0) -> Path:
-    """Save a tiny `kind` checkpoint (model, tokenizer, processors, chat template) into `out`."""
+def build(kind: str, out: Path, seed: int = 0, pad: bool = True) -> Path:
+    """Save a tiny `kind` checkpoint (model, tokenizer, processors, chat template) into `out`; `pad`
+    False: its tokenizer and configs have no pad token."""
     import torch
     import transformers
 
-    config, tok, image, video = BUILDERS[kind](seed)
+    config, tok, image, video = BUILDERS[kind](seed, pad)
     torch.manual_seed(seed)
     model = transformers.AutoModelForImageTextToText.from_config(config).eval()
     out.mkdir(parents=True, exist_ok=True)

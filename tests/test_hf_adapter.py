@@ -353,6 +353,32 @@ def test_sampling_without_settings_is_plain_sampling_not_the_checkpoints(tiny, t
     assert seen == {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "repetition_penalty": 1.0, "eos": 3, "pad": 1}
 
 
+# -- padding --------------------------------------------------------------------------------------------
+def test_batches_are_left_padded_even_where_the_processor_defaults_say_right(qwen):
+    reqs = [Request("t1", "hello", None, "text", {}),
+            Request("t2", "how many shapes are there ? is there a red star ?", None, "text", {})]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(qwen.processor, "text_kwargs", {"padding_side": "right"}, raising=False)  # a processor default
+        mask = qwen.inputs(reqs)["attention_mask"]
+    assert mask[:, -1].tolist() == [1, 1] and mask[0, 0].item() == 0  # every row ends at its last token
+
+
+def test_a_tokenizer_without_a_pad_token_pads_with_eos_and_batch_4_equals_batch_1(tmp_path):
+    path = hf_tiny.build("qwen2_5_vl", tmp_path / "no-pad", pad=False)
+    assert json.loads((path / "config.json").read_text())["text_config"].get("pad_token_id") is None
+    adapter = HF(path=str(path), frames_as="images")
+    tok = adapter.processor.tokenizer
+    assert tok.pad_token == tok.eos_token == "<|im_end|>"
+    gen = {"do_sample": False, "max_new_tokens": 5}
+    reqs = [Request("v1", "what colour is the circle ?", frames(3, 1), "video", gen),
+            Request("t1", "hello", None, "text", gen),
+            Request("v2", "which direction is the square moving ?", frames(2, 2), "video", gen),
+            Request("t2", "how many shapes are there ? is there a red star ?", None, "text", gen)]
+    assert (adapter.inputs(reqs)["attention_mask"] == 0).any()  # the batch is padded
+    singles = [adapter.generate([r])[0] for r in reqs]
+    assert all(singles) and adapter.generate(reqs) == singles
+
+
 @pytest.mark.skipif(hf_module.torchvision_usable(), reason="torchvision is usable here: the video path works")
 def test_frames_as_video_is_refused_clearly_without_torchvision(tiny, tmp_path, capsys):
     assert hf_run(tmp_path / "out", tiny["video_llama_3"]) == 2  # frames_as=video is the default

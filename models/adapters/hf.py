@@ -348,7 +348,7 @@ class HFAdapter(ModelAdapter):
             raise ConfigError(f"hf path={s.path}: this model's processor ({type(self.processor).__name__}) takes no "
                               "video", hint="frames_as=images gives it the frames as images (a deviation)")
         tok = self.processor.tokenizer
-        tok.padding_side = "left"  # generation continues every row from its last token
+        tok.padding_side = "left"  # generation continues every row from its last token (inputs() says so too)
         if tok.pad_token is None:  # batches need one; the mask keeps it out of attention
             if tok.eos_token is None:
                 raise ModelLoadError(f"hf path={s.path}: the tokenizer has neither a pad nor an eos token",
@@ -441,7 +441,8 @@ class HFAdapter(ModelAdapter):
                     metadata.append(video_metadata(r.frames))
             content.append({"type": "text", "text": r.text})
             conversations.append([{"role": "user", "content": content}])
-        kwargs: dict[str, Any] = {"padding": True}
+        # left padding, said in the call: a processor's own defaults would otherwise reach the tokenizer
+        kwargs: dict[str, Any] = {"padding": True, "padding_side": "left"}
         if metadata:  # the harness sampled these frames: the processor must not sample again
             kwargs.update(video_metadata=metadata, do_sample_frames=False)
         return self.processor.apply_chat_template(conversations, add_generation_prompt=True, tokenize=True,
