@@ -17,12 +17,7 @@ from harness.registry import get_task_class
 MCQ = ["mvbench", "videomme", "egoschema", "perception_test"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def demo_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 def run(out: Path, *args: str) -> int:

@@ -27,12 +27,7 @@ HF = hf_module.HFAdapter
 VIDEOLLAMA2_TINY = Path(__file__).resolve().parents[1] / "models" / "videollama2" / "tiny_default"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def demo_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("module_cache")
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,6 @@ import importlib.metadata
 import importlib.util
 import json
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,14 +31,11 @@ from typing import Any, ClassVar
 
 from harness.errors import ConfigError, ModelLoadError
 from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
+from harness.models.adapters._torch_args import TORCH_DTYPE, check_attn, check_runtime, resolve_device, resolve_dtype
 from harness.types import FramePolicy, Frames, Request
 
 ARGS = ("path", "dtype", "device", "batch_size", "attn", "num_frames", "fps", "min_frames", "max_frames",
         "frames_as")
-TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16",
-               "fp16": "float16", "float16": "float16"}
-DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")
-ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
 FRAMES_AS = ("video", "images")
 # What the outputs depend on besides the weights: configs (json), the chat template, tokenizer models.
 CHECKPOINT_FILES = ("*.safetensors", "*.bin", "*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken")
@@ -235,20 +231,9 @@ class Settings:
                               hint="e.g. --model-args path=/models/Qwen2.5-VL-7B-Instruct,batch_size=4")
         path = Path(str(args["path"])).expanduser()
         batch_size = check_positive_int(args.get("batch_size", 1), "hf batch_size")
-        if args.get("device"):
-            device = str(args["device"])
-            if not DEVICE.match(device):
-                raise ConfigError(f"hf device={device!r}", hint="use cuda, cuda:N or cpu (also mps, xpu)")
-        else:
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype_arg = str(args.get("dtype") or ("bf16" if device.startswith("cuda") else "fp32"))
-        if dtype_arg not in TORCH_DTYPE:
-            raise ConfigError(f"hf dtype={dtype_arg!r}", hint="use bf16, fp16 or fp32 (bfloat16, float16, float32)")
-        attn = str(args.get("attn", "auto"))
-        if attn not in ATTN:
-            raise ConfigError(f"hf attn={attn!r}", hint="use " + ", ".join(ATTN))
+        device = resolve_device("hf", args.get("device"))
+        dtype_arg = resolve_dtype("hf", args.get("dtype"), device, gpu_default="bf16")
+        attn = check_attn("hf", args.get("attn"))
         frames_as = str(args.get("frames_as", "video"))
         if frames_as not in FRAMES_AS:
             raise ConfigError(f"hf frames_as={frames_as!r}", hint="video (the model's video processor) or images "
@@ -387,15 +372,7 @@ class HFAdapter(ModelAdapter):
             raise ConfigError(f"hf path={s.path}: {declared[0]} names processor_class {declared[1]!r}, which this "
                               "transformers does not have", hint=newer_transformers_hint())
         checkpoint_generation_config(s.path)  # readable
-        if s.device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError(f"hf device={s.device}: no CUDA device is visible to torch",
-                                  hint="use device=cpu, or install the torch build for your CUDA")
-        if s.attn == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
-            raise ConfigError("hf attn=flash_attention_2: flash-attn is not installed",
-                              hint='pip install -e ".[gpu]", or use attn=sdpa')
+        check_runtime("hf", s.device, s.attn)
         if s.frames_as == "video" and (problem := torchvision_problem()):
             raise video_refusal(problem)
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import ConfigError
 from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
+from harness.models.adapters._torch_args import TORCH_DTYPE, check_attn, check_runtime, resolve_device, resolve_dtype
 from harness.types import FramePolicy, Request
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "videollama2" / "tiny_default"
 ARGS = {"path", "base", "dtype", "device", "batch_size", "attn", "vision_tower", "num_frames", "aspect_ratio"}
-# the torch dtype load_pretrained gives each dtype arg (anything else loads as float32)
-TORCH_DTYPE = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16",
-               "fp16": "float16", "float16": "float16"}
-DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")
-ATTN = ("auto", "sdpa", "eager", "flash_attention_2")
 
 
 @dataclass(frozen=True)
@@ -41,23 +35,12 @@ class Settings:
             raise ConfigError(f"unknown videollama2 model args {sorted(unknown)}", hint=f"known: {sorted(ARGS)}")
         path = Path(args.get("path") or DEFAULT_CHECKPOINT)
         batch_size = check_positive_int(args.get("batch_size", 8), "videollama2 batch_size")
-        if args.get("device"):
-            device = str(args["device"])
-            if not DEVICE.match(device):
-                raise ConfigError(f"videollama2 device={device!r}", hint="use cuda, cuda:N or cpu (also mps, xpu)")
-        else:
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        # the seed evaluates in fp16 on the GPU; a CPU has no fast fp16, so fp32 there
-        dtype = str(args.get("dtype") or ("fp16" if device.startswith("cuda") else "fp32"))
-        if dtype not in TORCH_DTYPE:
-            raise ConfigError(f"videollama2 dtype={dtype!r}", hint="use fp16, bf16 or fp32 (float16, bfloat16, float32)")
+        device = resolve_device("videollama2", args.get("device"))
+        # the seed evaluates in fp16 on the GPU
+        dtype = resolve_dtype("videollama2", args.get("dtype"), device, gpu_default="fp16")
         if "num_frames" in args and args["num_frames"] is not None:
             check_positive_int(args["num_frames"], "videollama2 num_frames")
-        attn = str(args.get("attn", "auto"))
-        if attn not in ATTN:
-            raise ConfigError(f"videollama2 attn={attn!r}", hint="use " + ", ".join(ATTN))
+        check_attn("videollama2", args.get("attn"))
         aspect = str(args.get("aspect_ratio", "none")).lower()
         if aspect not in ("none", "pad"):
             raise ConfigError(f"videollama2 aspect_ratio={aspect!r}",
@@ -117,15 +100,7 @@ class VideoLLaMA2Adapter(ModelAdapter):
             if args.get(key) and not Path(str(args[key])).is_dir():
                 raise ConfigError(f"videollama2 {key}={args[key]}: no such directory",
                                   hint="model args name local checkpoint folders")
-        if s.device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError(f"videollama2 device={s.device}: no CUDA device is visible to torch",
-                                  hint="use device=cpu, or install the torch build for your CUDA")
-        if str(args.get("attn")) == "flash_attention_2" and importlib.util.find_spec("flash_attn") is None:
-            raise ConfigError("videollama2 attn=flash_attention_2: flash-attn is not installed",
-                              hint='pip install -e ".[gpu]", or use attn=sdpa')
+        check_runtime("videollama2", s.device, str(args.get("attn", "auto")))
 
     @classmethod
     def describe(cls, **args: Any) -> ModelDescription | None:
