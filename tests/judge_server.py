@@ -39,6 +39,25 @@ PAD = b" " * (1 << 20)  # JSON whitespace, allocated once: a big body is written
 AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
+# The openai package's own variables: every judge/endpoint test starts without any of them but the key.
+OPENAI_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION")
+
+
+def only_openai_key(monkeypatch: Any, key: str) -> None:
+    """Clear every OPENAI_ENV variable, then set OPENAI_API_KEY to `key`."""
+    for var in OPENAI_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+
+
+def qa_items(n: int, tag: str = "") -> list[Any]:
+    """n ActivityNet-QA judge items, distinct by index (and `tag`), with a few repeated answers."""
+    from harness.judge import JudgeItem
+
+    return [JudgeItem("activitynet_qa.txt", {"question": f"{tag}q{i}", "answer": f"a{i % 7}", "prediction": f"a{i % 5}"})
+            for i in range(n)]
+
+
 def text_of(content: Any) -> str:
     """A message's text: the content itself, or its text parts joined (a multimodal message)."""
     if isinstance(content, str):

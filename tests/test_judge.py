@@ -19,7 +19,8 @@ from harness.chat import retry_after
 from harness.cli import main
 from harness.errors import ConfigError, JudgeError
 from harness.judge import MAX_FIELD_CHARS, TEMPLATE_DIR, Judge, JudgeConfig, JudgeItem, load_template, parse_verdict
-from tests.judge_server import FAULTS, JudgeServer
+from tests.judge_server import FAULTS, JudgeServer, only_openai_key
+from tests.judge_server import qa_items as items
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
 QA = "activitynet_qa.txt"
@@ -28,14 +29,7 @@ QA = "activitynet_qa.txt"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     """The judge reads only the standard variables: start every test without any of them."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-
-
-def items(n: int, tag: str = "") -> list[JudgeItem]:
-    return [JudgeItem(QA, {"question": f"{tag}q{i}", "answer": f"a{i % 7}", "prediction": f"a{i % 5}"})
-            for i in range(n)]
+    only_openai_key(monkeypatch, KEY)
 
 
 def expected(item: JudgeItem) -> dict:

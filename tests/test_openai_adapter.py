@@ -32,14 +32,13 @@ from harness.registry import get_task_class
 from harness.runner import evaluate, load_task
 from harness.types import FramePolicy, Frames, MediaRef, Request
 from harness.video import read_frames
-from tests.judge_server import JudgeServer
+from tests.judge_server import JudgeServer, only_openai_key
 from tests.toy import FlakyAdapter
 
 KEY = "sk-test-MODEL-DO-NOT-LEAK-9876543210zyxwv"
 AZURE_KEY = "azure-MODEL-DO-NOT-LEAK-13579"
 SERVED = "served-x"
 FAST = "retries=1,backoff=0.001,timeout=5"
-ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION")
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +56,7 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, cache_dir):
-    for var in ENV:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    only_openai_key(monkeypatch, KEY)
     monkeypatch.setenv("HARNESS_CACHE", str(cache_dir))
 
 

@@ -26,7 +26,7 @@ from harness.tasks.msvd_qa import MSVDQA
 from harness.tasks.videochatgpt import VideoChatGPT
 from harness.types import FramePolicy, MediaRef
 from harness.video import probe, read_frames
-from tests.judge_server import JudgeServer
+from tests.judge_server import JudgeServer, only_openai_key
 
 VCG = "videochatgpt_gen/reconstructed_from_IG-VLM_csv"
 POLICY = FramePolicy("uniform", 4)
@@ -34,9 +34,7 @@ POLICY = FramePolicy("uniform", 4)
 
 @pytest.fixture(autouse=True)
 def local_judge_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-test")
-    for var in ("OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
-        monkeypatch.delenv(var, raising=False)
+    only_openai_key(monkeypatch, "sk-local-test")
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
 
 

@@ -14,24 +14,17 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.judge import Judge, JudgeConfig, JudgeItem
-from tests.judge_server import JudgeServer
+from harness.judge import Judge, JudgeConfig
+from tests.judge_server import JudgeServer, only_openai_key
+from tests.judge_server import qa_items as items
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
-QA = "activitynet_qa.txt"
 RERUN = "rerun `harness score OUTDIR` when the endpoint answers again"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-
-
-def items(n: int, tag: str = "") -> list[JudgeItem]:
-    return [JudgeItem(QA, {"question": f"{tag}q{i}", "answer": f"a{i % 7}", "prediction": f"a{i % 5}"})
-            for i in range(n)]
+    only_openai_key(monkeypatch, KEY)
 
 
 def judge(url: str, cache: Path, **kw) -> Judge:
