@@ -15,15 +15,21 @@ from .errors import ConfigError
 from .types import FramePolicy, Request
 
 
-def check_positive_int(value: Any, what: str) -> int:
-    """`value` as a whole number >= 1 (a model arg from the command line may arrive as a digit string),
-    else a ConfigError naming it."""
+def check_whole_number(value: Any, what: str, low: int, high: int | None = None) -> int:
+    """`value` as a whole number in low..high (a model arg from the command line may arrive as a digit
+    string), else a ConfigError naming it."""
     number = value
     if isinstance(value, str) and value.strip().isdigit():
         number = int(value)
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ConfigError(f"{what}={value!r}: must be a whole number >= 1")
+    if isinstance(number, bool) or not isinstance(number, int) or number < low or (high is not None and number > high):
+        span = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ConfigError(f"{what}={value!r}: must be a whole number {span}")
     return number
+
+
+def check_positive_int(value: Any, what: str) -> int:
+    """`value` as a whole number >= 1, else a ConfigError naming it."""
+    return check_whole_number(value, what, 1)
 
 
 WEIGHT_FILES = ("*.safetensors", "*.json")

@@ -35,7 +35,14 @@ import numpy as np
 
 from harness.chat import ChatClient, Completion, Endpoint, FinalFailure, Outcome, Session, run_sync, sanitise_url
 from harness.errors import ConfigError, ModelError
-from harness.model import Generated, GenerationFailed, ModelAdapter, ModelDescription, check_positive_int
+from harness.model import (
+    Generated,
+    GenerationFailed,
+    ModelAdapter,
+    ModelDescription,
+    check_positive_int,
+    check_whole_number,
+)
 from harness.types import FramePolicy, Request, stable_hash
 
 NAME = "openai"
@@ -84,13 +91,7 @@ def _number(value: Any, what: str, low: float, *, above: bool = False) -> float:
 
 
 def _whole(value: Any, what: str, low: int, high: int | None = None) -> int:
-    number = value
-    if isinstance(value, str) and value.strip().isdigit():
-        number = int(value)
-    if isinstance(number, bool) or not isinstance(number, int) or number < low or (high is not None and number > high):
-        span = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ConfigError(f"{NAME} {what}={value!r}: must be a whole number {span}")
-    return number
+    return check_whole_number(value, f"{NAME} {what}", low, high)
 
 
 def _choice(value: Any, what: str, choices: tuple[str, ...]) -> str:
