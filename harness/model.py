@@ -6,6 +6,7 @@ Every adapter subclasses ModelAdapter; every hook the runner calls is declared h
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,17 @@ def check_whole_number(value: Any, what: str, low: int, high: int | None = None)
     if isinstance(number, bool) or not isinstance(number, int) or number < low or (high is not None and number > high):
         span = f"{low}..{high}" if high is not None else f">= {low}"
         raise ConfigError(f"{what}={value!r}: must be a whole number {span}")
+    return number
+
+
+def check_number(value: Any, what: str, low: float, *, above: bool = False) -> float:
+    """`value` as a finite number >= low (> low with `above`), else a ConfigError naming it."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < low or (above and number == low):
+        raise ConfigError(f"{what}={value!r}: must be a number {'>' if above else '>='} {low:g}")
     return number
 
 

@@ -22,7 +22,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.errors import ConfigError, ModelLoadError
-from harness.model import ModelAdapter, ModelDescription, check_positive_int, weights_digest
+from harness.model import ModelAdapter, ModelDescription, check_number, check_positive_int, weights_digest
 from harness.models.adapters._torch_args import TORCH_DTYPE, check_attn, check_runtime, resolve_device, resolve_dtype
 from harness.types import FramePolicy, Frames, Request
 
@@ -62,16 +61,6 @@ GENERATION_NEUTRAL: dict[str, Any] = {
     "renormalize_logits": False}
 TORCHVISION_HINT = ("install the torchvision build made for this torch; or frames_as=images: each frame goes to the "
                     "model's image processor as one image (recorded as a deviation)")
-
-
-def _number(value: Any, what: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
-        raise ConfigError(f"{what}={value!r}: must be a number > 0")
-    return number
 
 
 def torchvision_usable() -> bool:
@@ -257,7 +246,8 @@ class Settings:
         if "fps" in given:
             lo = check_positive_int(args.get("min_frames", 1), "hf min_frames")
             hi = check_positive_int(args.get("max_frames", 256), "hf max_frames")
-            return FramePolicy("fps", n=0, fps=_number(args["fps"], "hf fps"), min_frames=lo, max_frames=hi)
+            fps = check_number(args["fps"], "hf fps", 0, above=True)
+            return FramePolicy("fps", n=0, fps=fps, min_frames=lo, max_frames=hi)
         if given:
             raise ConfigError(f"hf {' and '.join(sorted(given))} without fps", hint="min_frames/max_frames bound fps=F")
         return None

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +39,7 @@ from harness.model import (
     GenerationFailed,
     ModelAdapter,
     ModelDescription,
+    check_number,
     check_positive_int,
     check_whole_number,
 )
@@ -80,14 +80,7 @@ MODEL_ARGS: dict[str, str] = {
 
 
 def _number(value: Any, what: str, low: float, *, above: bool = False) -> float:
-    """`value` as a finite number >= low (> low with `above`), else a ConfigError naming it."""
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number < low or (above and number == low):
-        raise ConfigError(f"{NAME} {what}={value!r}: must be a number {'>' if above else '>='} {low:g}")
-    return number
+    return check_number(value, f"{NAME} {what}", low, above=above)
 
 
 def _whole(value: Any, what: str, low: int, high: int | None = None) -> int:
